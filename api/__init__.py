@@ -1,0 +1,1 @@
+"""Quitt gateway: channels, handoff, agent API and the data layer."""

@@ -1,0 +1,53 @@
+"""The one settings object: every QUITT_ environment variable is read here, once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+_DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    """Configuration of every Quitt process, from `QUITT_*` variables or `.env`."""
+
+    model_config = SettingsConfigDict(env_prefix="QUITT_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # SQLite in the project folder unless a server URL is given.
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'quitt.db'}"
+    redis_url: str | None = None
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    public_url: str = "http://127.0.0.1:8000"
+    policy_file: Path = ROOT / "policy" / "creditors.yml"
+    timezone: str = "Europe/Berlin"
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    access_token_minutes: int = 480
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    privacy_url: str = "https://quitt.example/datenschutz"
+    data_controller: str = "Quitt Inkasso GmbH"
+    rasa_timeout_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        """Refuse the development secret outside development and tests."""
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == _DEV_SECRET
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError("QUITT_SECRET_KEY must be set to 32+ random characters in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()
