@@ -1,0 +1,55 @@
+# Quitt: `make run` starts the whole stack, `make test` runs what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP := .venv/.installed
+RASA_RT := .venv-rasa/.installed
+MODEL := models/quitt.tar.gz
+# The model is stale when any training input or custom NLU component changed.
+BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
+
+.PHONY: help install run test lint typecheck unit rasa-validate bench-nlu train clean
+
+help:
+	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
+	@echo "make test       install what is missing and run every check CI runs"
+	@echo "make bench-nlu  intent F1 per language (held-out) and entity accuracy"
+
+$(APP): pyproject.toml scripts/make-venv.sh
+	scripts/make-venv.sh app
+
+$(RASA_RT): requirements/rasa.txt scripts/make-venv.sh
+	scripts/make-venv.sh rasa
+
+install: $(APP) $(RASA_RT)
+
+$(MODEL): $(RASA_RT) $(BOT_INPUTS)
+	scripts/rasa.sh train --config bot/config.yml --domain bot/domain --data bot/data \
+	  --out models --fixed-model-name quitt
+	@touch $(MODEL)
+
+train: $(MODEL)
+
+run: install $(MODEL)
+	.venv/bin/quitt db upgrade
+	.venv/bin/quitt claims import --if-empty $(DEMO_CLAIMS)
+	.venv/bin/quitt run
+
+lint: $(APP)
+	.venv/bin/ruff check .
+
+typecheck: $(APP)
+	.venv/bin/mypy policy api
+
+rasa-validate: $(RASA_RT)
+	scripts/rasa.sh data validate --config bot/config.yml --domain bot/domain --data bot/data
+
+test: install $(MODEL) lint typecheck rasa-validate
+	CI=$${CI:-} .venv/bin/python -m pytest -q
+
+bench-nlu: install $(MODEL)
+	.venv/bin/python -m bench.nlu
+
+clean:
+	rm -rf models var results
