@@ -1,0 +1,1 @@
+"""Creditors, debtors and their claims; the `quitt-claims/1` import."""

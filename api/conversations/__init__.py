@@ -1,0 +1,1 @@
+"""Conversations per sender and their transcripts."""

@@ -1,0 +1,1 @@
+"""Disputes a debtor raises against a claim."""

@@ -1,0 +1,91 @@
+"""The domain's exceptions and the one handler that turns them into HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+
+class QuittError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(QuittError):
+    """A requested object does not exist."""
+
+    status_code = 404
+
+
+class Conflict(QuittError):
+    """The request clashes with stored state (duplicate, wrong state)."""
+
+    status_code = 409
+
+
+class ValidationFailed(QuittError):
+    """Input was refused; `errors` lists every problem found."""
+
+    status_code = 422
+
+    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors) or [message]
+
+
+class Unauthorized(QuittError):
+    """Missing, wrong or expired credentials."""
+
+    status_code = 401
+
+
+class Forbidden(QuittError):
+    """Authenticated but not allowed."""
+
+    status_code = 403
+
+
+class RateLimited(QuittError):
+    """Too many attempts; try again after `retry_after` seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+async def _handle_quitt_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Map a domain error to its status code and a JSON body."""
+    assert isinstance(exc, QuittError)
+    body: dict[str, object] = {"detail": exc.message}
+    headers: dict[str, str] = {}
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = exc.errors
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 500 without leaking a stack trace; log it for operators."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Install the domain error handler and the catch-all 500 handler."""
+    app.add_exception_handler(QuittError, _handle_quitt_error)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,52 @@
+"""Handoff table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.claims.models import _in
+from api.db import Base
+from api.db.columns import JSONType, UTCDateTime, utcnow
+
+# CONTRACT §3: the only handoff reasons.
+HANDOFF_REASONS: Final = (
+    "human_request",
+    "negative_sentiment",
+    "dispute",
+    "insolvency",
+    "bereavement",
+    "vulnerability",
+    "crisis",
+    "verification_locked",
+    "policy_limit",
+    "bot_failure",
+)
+HANDOFF_STATES: Final = ("queued", "assigned", "closed")
+ACTIVE_STATES: Final = ("queued", "assigned")
+
+
+class Handoff(Base):
+    """A conversation waiting for, or held by, a human agent."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(_in("reason", HANDOFF_REASONS), name="reason"),
+        CheckConstraint(_in("state", HANDOFF_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.sender_id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    claim_reference: Mapped[str | None] = mapped_column(ForeignKey("claims.reference"), index=True)
+    language: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    sentiment_trail: Mapped[list[Any]] = mapped_column(JSONType, default=list)

@@ -1,0 +1,1 @@
+"""Payment promises (full, settlement, instalment plan, deferral)."""
