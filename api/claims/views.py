@@ -1,0 +1,82 @@
+"""`GET /api/claims/{reference}` for the console."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from api.agents.dependencies import CurrentAgent
+from api.claims import service as claim_service
+from api.claims.models import Claim
+from api.claims.schemas import ClaimOut, CreditorOut, DebtorOut
+from api.db import SessionDep
+from api.disputes import service as dispute_service
+from api.disputes.schemas import DisputeOut
+from api.errors import NotFound
+from api.handoffs import service as handoff_service
+from api.handoffs.schemas import HandoffOut
+from api.promises import service as promise_service
+from api.promises.schemas import PromiseOut
+
+router = APIRouter(prefix="/api/claims", tags=["claims"])
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Show only the country prefix and the last three digits of a phone number."""
+    if not phone:
+        return None
+    visible = 3
+    prefix = phone[:3] if phone.startswith("+") else ""
+    hidden = len(phone) - len(prefix) - visible
+    if hidden <= 0:
+        return "*" * len(phone)
+    return f"{prefix}{'*' * hidden}{phone[-visible:]}"
+
+
+def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
+    """Assemble the console's view of a claim and its history."""
+    reference = claim.reference
+    return ClaimOut(
+        reference=reference,
+        creditor=CreditorOut.model_validate(claim.creditor),
+        debtor=DebtorOut(
+            name=claim.debtor.name,
+            language=claim.debtor.language,
+            phone=mask_phone(claim.debtor.phone),
+        ),
+        subject=claim.subject,
+        due_date=claim.due_date,
+        currency=claim.currency,
+        principal=claim.principal,
+        interest=claim.interest,
+        fees=claim.fees,
+        total=claim.total,
+        status=claim.status,
+        promises=[
+            PromiseOut.model_validate(p)
+            for p in promise_service.list_for_claim(
+                db_session=db_session, claim_reference=reference
+            )
+        ],
+        disputes=[
+            DisputeOut.model_validate(d)
+            for d in dispute_service.list_for_claim(
+                db_session=db_session, claim_reference=reference
+            )
+        ],
+        handoffs=[
+            HandoffOut.model_validate(h)
+            for h in handoff_service.list_for_claim(
+                db_session=db_session, claim_reference=reference
+            )
+        ],
+    )
+
+
+@router.get("/{reference}")
+def read_claim(reference: str, db_session: SessionDep, _agent: CurrentAgent) -> ClaimOut:
+    """Show a claim with its promises, disputes and handoffs."""
+    claim = claim_service.get_by_reference(db_session=db_session, reference=reference)
+    if claim is None:
+        raise NotFound(f"claim {reference} not found")
+    return build_claim_out(db_session=db_session, claim=claim)

@@ -1,0 +1,130 @@
+"""The gateway application: `create_app()` wires routers, errors, health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.agents.views import router as auth_router
+from api.claims.views import router as claims_router
+from api.db import SessionDep
+from api.errors import register_error_handlers
+from api.handoffs.views import router as handoffs_router
+
+RasaCheck = Callable[[], Awaitable[bool]]
+
+
+class MetricsMiddleware:
+    """Count HTTP requests and time them, labelled by route template (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "quitt_http_requests_total",
+            "HTTP requests handled by the gateway.",
+            ("method", "route", "status"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "quitt_http_request_duration_seconds",
+            "Time to answer HTTP requests.",
+            ("method", "route"),
+            registry=registry,
+        )
+
+    @staticmethod
+    def _route(scope: Scope) -> str:
+        """Return the matched route's path template, never the raw path (bounded labels)."""
+        app = scope.get("app")
+        for route in getattr(getattr(app, "router", None), "routes", []):
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return str(getattr(route, "path", "other"))
+        return "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, recording its status and duration."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = self._route(scope)
+            method = str(scope.get("method", ""))
+            self.requests.labels(method, route, str(status)).inc()
+            self.latency.labels(method, route).observe(time.perf_counter() - started)
+
+
+async def _rasa_ok() -> bool:
+    """Report Rasa healthy when no real check has been installed."""
+    return True
+
+
+health_router = APIRouter(tags=["operations"])
+
+
+@health_router.get("/health")
+async def health(request: Request, db_session: SessionDep) -> JSONResponse:
+    """Report whether the database and Rasa answer; 503 names what fails."""
+    body = {"status": "ok", "database": "ok", "rasa": "ok"}
+    try:
+        db_session.execute(text("SELECT 1"))
+    except Exception:
+        db_session.rollback()
+        body["database"] = "unavailable"
+    check: RasaCheck = getattr(request.app.state, "rasa_check", None) or _rasa_ok
+    try:
+        rasa_ok = await check()
+    except Exception:
+        rasa_ok = False
+    if not rasa_ok:
+        body["rasa"] = "unavailable"
+    healthy = body["database"] == "ok" and body["rasa"] == "ok"
+    if not healthy:
+        body["status"] = "unavailable"
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+@health_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Expose the gateway's metrics in Prometheus text format."""
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app() -> FastAPI:
+    """Build the gateway app; channel routers are added with `app.include_router` later."""
+    app = FastAPI(title="Quitt gateway", version="0.1.0")
+    # Each app has its own registry, so several apps (tests) never clash; other
+    # modules register their metrics on `app.state.metrics_registry`.
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    app.state.rasa_check = _rasa_ok
+    app.add_middleware(MetricsMiddleware, registry=registry)
+    register_error_handlers(app)
+    for router in (health_router, auth_router, claims_router, handoffs_router):
+        app.include_router(router)
+    return app
