@@ -1,0 +1,35 @@
+"""Masks for personal data that must appear in logs at all (fixed widths hide lengths)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+
+
+def mask_date_of_birth(value: date | str) -> str:
+    """Mask a date of birth down to its year: "**.**.1987"."""
+    if isinstance(value, date):
+        return f"**.**.{value.year:04d}"
+    match = _YEAR.search(value)
+    return f"**.**.{match.group(0) if match else '****'}"
+
+
+def mask_phone(value: str) -> str:
+    """Mask a phone number, keeping its country and network prefix: "+49151******78"."""
+    prefix = ""
+    if value.lower().startswith("whatsapp:"):
+        prefix, value = value[:9], value[9:]
+    compact = re.sub(r"[\s\-/().]", "", value)
+    if len(compact) < 10:
+        return prefix + "******" + compact[-2:]
+    return prefix + compact[:6] + "******" + compact[-2:]
+
+
+def mask_iban(value: str) -> str:
+    """Mask an IBAN, keeping country, check digits and the last four: "DE89********3000"."""
+    compact = re.sub(r"\s", "", value).upper()
+    if len(compact) < 12:
+        return "********"
+    return compact[:4] + "********" + compact[-4:]
