@@ -1,0 +1,174 @@
+"""Tests for policy.escalation: the handoff safety net, both directions."""
+
+import pytest
+
+from policy.escalation import CRISIS_HELP, detect_triggers
+from policy.reasons import HANDOFF_REASONS
+
+
+def reasons(text: str) -> tuple[str, ...]:
+    return tuple(trigger.reason for trigger in detect_triggers(text))
+
+
+CASES = {
+    "crisis": [
+        "ich will nicht mehr leben",
+        "Ich möchte nicht mehr leben.",
+        "ich bring mich um",
+        "Ich bringe mich noch um wegen dieser Schulden",
+        "Suizid",
+        "ich denke an selbstmord",
+        "selbstmort",
+        "ich tu mir was an",
+        "ich will mir etwas antun",
+        "Das Leben hat keinen Sinn mehr",
+        "ich nehm mir das leben",
+        "ich will sterben",
+        "I'm going to kill myself",
+        "i want to end it all",
+        "I want to die",
+        "i wanna die",
+        "I don't want to live anymore",
+        "I'm suicidal",
+        "thinking about ending my life",
+        "I keep hurting myself",
+    ],
+    "insolvency": [
+        "Ich bin in der Privatinsolvenz",
+        "Das Insolvenzverfahren läuft seit März",
+        "ich bin insolvent",
+        "Verbraucherinsolvenz beantragt",
+        "mein Insolvenzverwalter sagt",
+        "I filed for bankruptcy",
+        "I am bankrupt",
+    ],
+    "bereavement": [
+        "Mein Mann ist verstorben",
+        "meine Mutter ist letzte Woche gestorben",
+        "Es gab einen Todesfall in der Familie",
+        "Der Schuldner ist verstorben, ich bin die Tochter",
+        "my husband passed away",
+        "my father died last month",
+        "this was my late wife's account",
+    ],
+    "dispute": [
+        "Das habe ich nie bestellt",
+        "Ich habe nichts bestellt!",
+        "Das ist nicht meine Rechnung",
+        "Das habe ich schon bezahlt",
+        "hab ich doch schon bezalt",
+        "ich habe bereits überwiesen",
+        "Ich lege Widerspruch ein",
+        "ich lege wiederspruch ein",
+        "Ich widerspreche der Forderung",
+        "Die Forderung ist falsch",
+        "Die Ware habe ich nie erhalten",
+        "I never ordered this",
+        "I already paid",
+        "this is not my debt",
+        "I dispute this",
+        "I don't owe you anything",
+    ],
+    "vulnerability": [
+        "Ich bin schwer krank",
+        "ich liege im Krankenhaus",
+        "ich mache gerade eine Chemo",
+        "ich habe Depressionen",
+        "meine Frau ist pflegebedürftig",
+        "pflegebeduerftig",
+        "ich bin seit Wochen krankgeschrieben",
+        "I am seriously ill",
+        "I'm in hospital",
+        "I have cancer",
+        "I suffer from depression",
+    ],
+    "human_request": [
+        "Ich möchte mit einem Mitarbeiter sprechen",
+        "Kann ich mit einem Menschen sprechen?",
+        "ich will mit einem Mensch sprechen",
+        "Bitte eine echte Person",
+        "Ich will keinen Bot",
+        "I want to talk to a human",
+        "Can I speak to a real person?",
+        "agent please",
+        "let me talk to someone",
+        "get me a representative",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"), [(reason, text) for reason, texts in CASES.items() for text in texts]
+)
+def test_triggers_are_found(reason: str, text: str) -> None:
+    assert reason in reasons(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ich kann nur 50 zahlen",
+        "geht das auch später?",
+        "Kann ich in Raten zahlen?",
+        "Ich zahle nächste Woche",
+        "Mein Gehalt kommt am Ersten",
+        "Ich bin gerade pleite",
+        "Können wir die Rate senken?",
+        "Das ist mir zu viel",
+        "Wie hoch ist der Betrag?",
+        "Ich habe die Rechnung bekommen",
+        "Gibt es einen Nachlass?",
+        "Ich habe mein Gehalt noch nicht erhalten",
+        "meine Krankenkasse zahlt erst später",
+        "Ich suche eine Lösung",
+        "Wann ist die nächste Rate fällig?",
+        "ja",
+        "nein danke",
+        "I'll pay next week",
+        "I'm sick of waiting for my salary",
+        "can I pay in instalments?",
+        "I can pay 50 a month",
+        "I lost my job",
+        "My manager says I get paid Friday",
+        "I'm broke until Friday",
+        "What is the total amount?",
+        "Thanks, that works for me",
+        "I didn't get my salary yet",
+        "14.03.1987",
+        "20249",
+    ],
+)
+def test_ordinary_negotiation_raises_nothing(text: str) -> None:
+    assert detect_triggers(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ich bin insolvent und will nicht mehr leben", ("crisis", "insolvency")),
+        ("I already paid and I want to speak to a human", ("dispute", "human_request")),
+        (
+            "Mein Mann ist gestorben, ich liege im Krankenhaus",
+            ("bereavement", "vulnerability"),
+        ),
+    ],
+)
+def test_several_triggers_crisis_first(text: str, expected: tuple[str, ...]) -> None:
+    assert reasons(text) == expected
+
+
+def test_triggers_name_what_matched() -> None:
+    (trigger,) = detect_triggers("Ich habe das NIE BESTELLT!")
+    assert (trigger.reason, trigger.matched) == ("dispute", "nie bestellt")
+
+
+def test_reasons_are_contract_handoff_codes() -> None:
+    for texts in CASES.values():
+        for text in texts:
+            assert set(reasons(text)) <= HANDOFF_REASONS
+
+
+def test_crisis_help_names_the_lines() -> None:
+    assert "0800 111 0 111" in CRISIS_HELP["de"]
+    assert "0800 111 0 222" in CRISIS_HELP["de"]
+    assert "116 123" in CRISIS_HELP["en"] and "988" in CRISIS_HELP["en"]
