@@ -329,6 +329,10 @@ _PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "DATE_DAY_MONTH": [
         [_DAYNUM, _w("of", op="?"), _t("MONTH")],
         [_DAYNUM, _w("of", op="?"), _t("MONTH"), _YEAR_TOKEN],
+        # With the preposition, so "am 5. Januar" outgrows the day-only "am 5.".
+        [*_DAY_PREP, _DAYNUM, _w("of", op="?"), _t("MONTH")],
+        [*_DAY_PREP, _DAYNUM, _w("of", op="?"), _t("MONTH"), _YEAR_TOKEN],
+        [*_DAY_PREP, _t("ORDW"), _w("of", op="?"), _t("MONTH")],
         [_t("ORDW"), _w("of", op="?"), _t("MONTH")],
         [_t("MONTH"), _DAYNUM],
         [_t("MONTH"), _DAYNUM, _w(",", op="?"), _YEAR_TOKEN],
