@@ -7,18 +7,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from policy.config import DEFAULT_POLICY as P
-from policy.errors import InvalidRequest
 from policy.contact import may_contact, next_contact_window
+from policy.errors import InvalidRequest
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def berlin(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=BERLIN)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
