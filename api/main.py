@@ -15,7 +15,6 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import text
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.agents.views import router as auth_router
@@ -48,12 +47,10 @@ class MetricsMiddleware:
     @staticmethod
     def _route(scope: Scope) -> str:
         """Return the matched route's path template, never the raw path (bounded labels)."""
-        app = scope.get("app")
-        for route in getattr(getattr(app, "router", None), "routes", []):
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return str(getattr(route, "path", "other"))
-        return "unmatched"
+        # The router records the matched route in the scope it was handed.
+        route = scope.get("route")
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
+        return str(template) if template else "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, recording its status and duration."""
