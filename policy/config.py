@@ -189,10 +189,37 @@ _CONTACT_KEYS = {f.name for f in fields(ContactHours)}
 _MONEY_KEYS = {"min_instalment", "settlement_min_total", "settlement_max_discount"}
 
 
+class _DuplicateKey(Exception):
+    """A mapping in the YAML file names the same key twice."""
+
+    def __init__(self, key: object) -> None:
+        """Keep the repeated key."""
+        self.key = key
+        super().__init__(key)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
+    """Build a mapping, refusing a key that occurs twice."""
+    keys = [loader.construct_object(key_node) for key_node, _ in node.value]
+    for index, key in enumerate(keys):
+        if key in keys[:index]:
+            raise _DuplicateKey(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def load_policies(path: Path) -> PolicyBook:
     """Load creditor policies from a YAML file; named policies inherit from default."""
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        document = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except _DuplicateKey as error:
+        raise InvalidPolicyFile(path, "-", str(error.key), "the key occurs twice") from error
     except (OSError, yaml.YAMLError) as error:
         raise InvalidPolicyFile(path, "-", "-", f"cannot read the file: {error}") from error
     return parse_policies(document, path=path)

@@ -171,6 +171,13 @@ def test_malformed_files_are_refused(tmp_path: Path, text: str, key: str) -> Non
     assert raised.value.key == key
 
 
+def test_duplicate_policy_names_are_refused(tmp_path: Path) -> None:
+    text = 'version: "1"\npolicies:\n  strict: {max_months: 12}\n  strict: {max_months: 6}\n'
+    with pytest.raises(InvalidPolicyFile, match="occurs twice") as raised:
+        load_policies(write(tmp_path, text))
+    assert raised.value.key == "strict"
+
+
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidPolicyFile, match="cannot read"):
         load_policies(tmp_path / "nope.yml")
