@@ -153,7 +153,9 @@ _REFERENCE_WORDS = {
     "ref.", "case", "option", "punkt", "jahr", "year", "seit", "since", "plz",
     "postleitzahl", "hausnummer", "tel", "tel.", "telefon", "phone", "zimmer", "um",
     "kinder", "kind", "children", "kids", "strasse", "str", "str.", "street", "road",
+    "kundennr", "kundennr.", "id", "pin", "iban", "konto", "kontonummer", "account",
 }  # fmt: skip
+_LINKS = {"ist", "is", "lautet", "was", "war", ":", "=", "-"}
 _PAYMENT_CUE = re.compile(
     r"\b(?:zahl|bezahl|abzahl|ueberweis|rate|monat|woche|hoechstens|maximal|mindestens|"
     r"leisten|aufbringen|anbiet|biete|schulde|betrag|summe|offen|pay|afford|month|week|"
@@ -450,6 +452,11 @@ def _resolve_bare(span: Span, infos: Sequence[_TokenInfo], today: date) -> _Resu
     if previous_info is not None and (
         previous_info.fold in _REFERENCE_WORDS or previous_info.tag in {"MONTH", "FCUR"}
     ):
+        return None
+    # "Kundennummer ist 4711", "my number is 4711", "Az.: 4711": the reference word sits
+    # one linking word further back.
+    linked = previous_info is not None and previous_info.fold in _LINKS and span.start > 1
+    if linked and infos[span.start - 2].fold in _REFERENCE_WORDS:
         return None
     if following is not None:
         if following.text == "%":

@@ -77,6 +77,10 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("Wohnung Nr. 12, ich zahle", "de", SUNDAY, set()),
     ("Hallo, ich habe Ihren Brief bekommen", "de", SUNDAY, set()),
     ("Ich zahle 5 % Zinsen", "de", SUNDAY, set()),
+    ("Die Vertragsnummer ist 1234, ich zahle", "de", SUNDAY, set()),
+    ("my account number is 8812 and I want to pay", "en", SUNDAY, set()),
+    ("Seit 2019 zahle ich", "de", SUNDAY, set()),
+    ("Die Rate ist 50", "de", SUNDAY, {(A, "50.00")}),
     # --- dates: day numbers --------------------------------------------------------------
     ("am 15.", "de", SUNDAY, {(D, "2026-12-15")}),
     ("Ich kann am 15. zahlen", "de", SUNDAY, {(D, "2026-12-15")}),
