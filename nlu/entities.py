@@ -155,6 +155,12 @@ _REFERENCE_WORDS = {
     "kinder", "kind", "children", "kids", "strasse", "str", "str.", "street", "road",
     "kundennr", "kundennr.", "id", "pin", "iban", "konto", "kontonummer", "account",
 }  # fmt: skip
+# Nouns that an ordinal counts ("der zweite Brief"), so the ordinal is no day of month.
+_COUNTED_NOUNS = {
+    "monat", "monats", "rate", "raten", "woche", "jahr", "mal", "brief", "mahnung", "zahlung",
+    "month", "payment", "installment", "instalment", "time", "letter", "reminder", "week",
+    "year",
+}  # fmt: skip
 _LINKS = {"ist", "is", "lautet", "was", "war", ":", "=", "-"}
 _PAYMENT_CUE = re.compile(
     r"\b(?:zahl|bezahl|abzahl|ueberweis|rate|monat|woche|hoechstens|maximal|mindestens|"
@@ -389,8 +395,9 @@ def _pipeline(language: str) -> tuple[Language, Matcher]:
         if not Token.has_extension(name):
             Token.set_extension(name, default=None)
     nlp = spacy.blank(language)
-    infixes = [*nlp.Defaults.infixes, *_EXTRA_INFIXES]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = [*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     matcher = Matcher(nlp.vocab)
     for label, patterns in _PATTERNS.items():
         matcher.add(label, patterns, greedy="LONGEST")
@@ -415,14 +422,12 @@ def _span_number(span: Span, infos: Sequence[_TokenInfo]) -> Decimal | None:
         return None
     folded = [fold_umlauts(w) for w in words]
     if len(folded) == 1 and folded[0] in _ARTICLE_ONE:
-        return Decimal(1)
+        return Decimal(1)  # "ein Euro"
     if all(w in EN_NUMBER_WORDS or w in {"a", "an", "and"} for w in folded):
         value = parse_english_words(folded)
     else:
-        # "zwei hundert fünfzig" written apart reads as the compound.
-        value = parse_german_word("".join(w for w in folded if w not in _ARTICLE_ONE) or "ein")
-        if folded[0] in _ARTICLE_ONE and value is not None and len(folded) == 1:
-            value = 1
+        # "zwei hundert fünfzig" and "ein hundert" written apart read as the compound.
+        value = parse_german_word("".join(w for w in folded if w not in _ARTICLE_ONE))
     return Decimal(value) if value is not None else None
 
 
@@ -546,6 +551,9 @@ def _resolve_dm(span: Span, infos: Sequence[_TokenInfo], today: date) -> _Result
 
 def _resolve_day(span: Span, infos: Sequence[_TokenInfo], today: date) -> _Result:
     """Resolve "am 15.", "on the 15th", "am fünfzehnten"."""
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    if following is not None and infos[following.i].fold in _COUNTED_NOUNS:
+        return None  # "ab dem dritten Monat", "the second payment": counting, not a day
     day = next((infos[t.i].day for t in span if infos[t.i].day is not None), None)
     return _iso(_next_day_of_month(today, day)) if day is not None else None
 
@@ -586,11 +594,8 @@ def _resolve_day_next_month(span: Span, infos: Sequence[_TokenInfo], today: date
 def _resolve_month_part(span: Span, infos: Sequence[_TokenInfo], today: date) -> _Result:
     """Resolve "Ende des Monats", "Anfang nächsten Monats", "end of December"."""
     folds = [infos[t.i].fold for t in span]
-    part = next(
-        (_MONTH_PARTS.get(f) or _MONTH_PART_COMPOUNDS.get(f) for f in folds
-         if f in _MONTH_PARTS or f in _MONTH_PART_COMPOUNDS),
-        "end",
-    )  # fmt: skip
+    parts = {**_MONTH_PARTS, **_MONTH_PART_COMPOUNDS}
+    part = next((parts[f] for f in folds if f in parts), "end")
     named = next((infos[t.i].month for t in span if infos[t.i].tag == "MONTH"), None)
     if named is not None:
         year = today.year if named >= today.month else today.year + 1
@@ -616,7 +621,7 @@ def _resolve_next_month(span: Span, infos: Sequence[_TokenInfo], today: date) ->
 
 def _resolve_weekday(span: Span, infos: Sequence[_TokenInfo], today: date) -> _Result:
     """Resolve "Freitag", "nächsten Freitag", "Friday next week"."""
-    weekday = next(infos[t.i].weekday for t in span if infos[t.i].tag == "WDAY")
+    weekday = next((infos[t.i].weekday for t in span if infos[t.i].tag == "WDAY"), None)
     if weekday is None:
         return None
     folds = [infos[t.i].fold for t in span]

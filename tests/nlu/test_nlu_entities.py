@@ -93,6 +93,8 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("by the 30th", "en", SUNDAY, {(D, "2026-11-30")}),
     ("on the first", "en", SUNDAY, {(D, "2026-12-01")}),
     ("am 30.", "de", JAN_31, {(D, "2026-03-30")}),
+    ("ab dem dritten Monat zahle ich mehr", "de", SUNDAY, set()),
+    ("on the second payment I paid more", "en", SUNDAY, set()),
     # --- dates: day and month ------------------------------------------------------------
     ("15.12.", "de", SUNDAY, {(D, "2026-12-15")}),
     ("15.12.2026", "de", SUNDAY, {(D, "2026-12-15")}),
