@@ -36,7 +36,8 @@ Choices (documented because a debt collector has to agree with them):
 - "Ende des Monats"/"Monatsende"/"end of the month" is the last day of this month,
   "Anfang"/"start" the 1st, "Mitte"/"mid" the 15th; with "nächsten"/"next" of next month.
 - "heute"/"today", "morgen"/"tomorrow", "übermorgen"; "in zwei Wochen", "in 10 Tagen",
-  "in a month" count from today. "Guten Morgen" and "heute Morgen" are no dates.
+  "in a month" count from today. "Guten Morgen" and "heute Morgen" are no dates, nor is
+  a month alone ("ab Januar") or an ordinal that counts ("ab dem dritten Monat").
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ _EXTRA_INFIXES = [
     r"(?<=,-)(?=[€$£])",
     r"(?<=[0-9])(?=(?:[Ee][Uu][Rr]|[Ee]uro)s?\b)",
     r"/",
+    r"(?<=[Mm]id)-(?=[A-Za-z])",
 ]
 
 
@@ -260,7 +262,8 @@ def _tag_token(token: Token) -> _TokenInfo:
             return _TokenInfo("NUMW", fold, number=Decimal(1))
         # "in einer Woche", "in a month": a count of one, but never part of an amount.
         return _TokenInfo("ONE" if following in _UNITS else None, fold, number=Decimal(1))
-    if fold in {"and", "und"}:
+    if fold in {"and", "und", "-"}:
+        # Joins number words only: "two hundred and fifty", "twenty-five" split by spaCy.
         previous = token.nbor(-1) if token.i > 0 else None
         previous_fold = fold_umlauts(previous.text) if previous is not None else ""
         if _is_number_word(previous_fold) and _is_number_word(following):
@@ -278,7 +281,13 @@ def _is_number_word(fold: str) -> bool:
     """Tell whether a folded word is an English or German number word."""
     if fold in _ARTICLE_ONE or fold in {"and", "und"}:
         return False
-    return fold in EN_NUMBER_WORDS or parse_german_word(fold) is not None
+    return _is_english_number(fold) or parse_german_word(fold) is not None
+
+
+def _is_english_number(fold: str) -> bool:
+    """Tell whether a word is an English number word, hyphenated ones included."""
+    parts = [p for p in fold.split("-") if p]
+    return bool(parts) and all(p in EN_NUMBER_WORDS for p in parts)
 
 
 def _tag(doc: Doc) -> list[_TokenInfo]:
@@ -359,6 +368,7 @@ _PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "DATE_MONTH_PART": [
         [_w(*_MONTH_PARTS), _w("of", "des", op="?"), _w(*_THIS, *_NEXT, op="?"), _w(*_MONTH_WORD)],
         [_w(*_MONTH_PARTS), _w("of", op="?"), _t("MONTH")],
+        [_w("mid"), _w("-"), _t("MONTH")],
         [_w(*_MONTH_PART_COMPOUNDS)],
         [_w("month"), _w("end")],
     ],
@@ -423,7 +433,7 @@ def _span_number(span: Span, infos: Sequence[_TokenInfo]) -> Decimal | None:
     folded = [fold_umlauts(w) for w in words]
     if len(folded) == 1 and folded[0] in _ARTICLE_ONE:
         return Decimal(1)  # "ein Euro"
-    if all(w in EN_NUMBER_WORDS or w in {"a", "an", "and"} for w in folded):
+    if all(_is_english_number(w) or w in {"a", "an", "and", "-"} for w in folded):
         value = parse_english_words(folded)
     else:
         # "zwei hundert fünfzig" and "ein hundert" written apart read as the compound.

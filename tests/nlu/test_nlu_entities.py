@@ -38,6 +38,8 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("zweitausendfünfhundert Euro Schulden", "de", SUNDAY, {(A, "2500.00")}),
     ("I can do fifty euros", "en", SUNDAY, {(A, "50.00")}),
     ("two hundred and fifty euros", "en", SUNDAY, {(A, "250.00")}),
+    ("twenty-five euros", "en", SUNDAY, {(A, "25.00")}),
+    ("twenty-five euros", "de", SUNDAY, {(A, "25.00")}),
     ("I could pay a hundred a month", "en", SUNDAY, {(A, "100.00")}),
     ("100 Euro monatlich", "de", SUNDAY, {(A, "100.00")}),
     ("EUR 75,50", "de", SUNDAY, {(A, "75.50")}),
@@ -129,6 +131,8 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("the 1st of next month", "en", DEC_31, {(D, "2027-01-01")}),
     ("zum 1. des nächsten Monats", "de", SUNDAY, {(D, "2026-12-01")}),
     ("Ende Dezember", "de", SUNDAY, {(D, "2026-12-31")}),
+    ("mid-December", "en", SUNDAY, {(D, "2026-12-15")}),
+    ("Anfang Januar", "de", DEC_31, {(D, "2027-01-01")}),
     ("nächsten Monat", "de", SUNDAY, {(D, "2026-12-01")}),
     # --- dates: weekdays and relative days -----------------------------------------------
     ("nächsten Freitag", "de", SUNDAY, {(D, "2026-11-27")}),
