@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "api.db.commands",
     "api.claims.commands",
     "api.agents.commands",
+    "api.launcher",
 ]
 _registrars: list[Registrar] = []
 

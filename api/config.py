@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     privacy_url: str = "https://quitt.example/datenschutz"
     data_controller: str = "Quitt Inkasso GmbH"
     rasa_timeout_seconds: float = 30.0
+    # Protects Rasa's HTTP API (not its webhooks); `quitt run` makes one per start.
+    rasa_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_port: int = 5005
+    action_port: int = 5055
+    model_path: Path = ROOT / "models" / "quitt.tar.gz"
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

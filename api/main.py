@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -18,10 +19,13 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.agents.views import router as auth_router
+from api.channels.rest import router as rest_router
 from api.claims.views import router as claims_router
+from api.config import get_settings
 from api.db import SessionDep
 from api.errors import register_error_handlers
 from api.handoffs.views import router as handoffs_router
+from api.rasa.client import RasaClient
 
 RasaCheck = Callable[[], Awaitable[bool]]
 
@@ -112,9 +116,25 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the Rasa client once per process and close it on shutdown."""
+    settings = get_settings()
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=token)
+    app.state.rasa = rasa
+    if app.state.rasa_check is _rasa_ok:
+        # A check set by the embedding code (tests) wins over the real one.
+        app.state.rasa_check = rasa.healthy
+    try:
+        yield
+    finally:
+        await rasa.aclose()
+
+
 def create_app() -> FastAPI:
-    """Build the gateway app; channel routers are added with `app.include_router` later."""
-    app = FastAPI(title="Quitt gateway", version="0.1.0")
+    """Build the gateway app: channels, agent API, health and metrics."""
+    app = FastAPI(title="Quitt gateway", version="0.1.0", lifespan=_lifespan)
     # Each app has its own registry, so several apps (tests) never clash; other
     # modules register their metrics on `app.state.metrics_registry`.
     registry = CollectorRegistry()
@@ -122,6 +142,6 @@ def create_app() -> FastAPI:
     app.state.rasa_check = _rasa_ok
     app.add_middleware(MetricsMiddleware, registry=registry)
     register_error_handlers(app)
-    for router in (health_router, auth_router, claims_router, handoffs_router):
+    for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):
         app.include_router(router)
     return app

@@ -10,10 +10,7 @@ import sys
 
 import yaml
 
-INTENTS = """greet goodbye thank affirm deny inform pay_full ask_settlement ask_deferral
-ask_instalments cannot_pay ask_claim_details choose_all dispute insolvency bereavement
-vulnerability crisis human_request bot_challenge ask_consequences ask_privacy chitchat
-out_of_scope""".split()
+INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "inform", "pay_full", "ask_settlement", "ask_deferral", "ask_instalments", "cannot_pay", "ask_claim_details", "choose_all", "dispute", "insolvency", "bereavement", "vulnerability", "crisis", "human_request", "bot_challenge", "ask_consequences", "ask_privacy", "chitchat", "out_of_scope"]
 
 
 def load(path):

@@ -1,0 +1,79 @@
+"""The frame every Quitt action runs in: disclosure, safety net, language, verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import store
+from actions.context import Turn, extract_reference
+from actions.escalation import hand_off
+from actions.texts import say
+from api.config import get_settings
+from policy.escalation import detect_triggers
+
+
+def disclosure(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Say that this is an automated assistant, once per session, before anything else."""
+    if turn.slot("disclosed"):
+        return []
+    settings = get_settings()
+    say(
+        dispatcher,
+        turn.domain,
+        "utter_disclosure",
+        turn.language,
+        controller=settings.data_controller,
+        privacy_url=settings.privacy_url,
+    )
+    return [SlotSet("disclosed", True)]
+
+
+async def start_verification(turn: Turn, goal: dict[str, Any] | None) -> list[EventType]:
+    """Remember what the debtor wants and open the identity check."""
+    events: list[EventType] = [SlotSet("goal", goal)]
+    reference = extract_reference(turn.text)
+    if reference:
+        events.append(SlotSet("claim_reference", reference))
+    events.append(FollowupAction("verify_form"))
+    return events
+
+
+class QuittAction(Action):
+    """Base class: subclasses implement `handle` for a verified or unverified turn."""
+
+    #: Whether the action may only run once identity is verified.
+    needs_verification = False
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    def goal(self, turn: Turn) -> dict[str, Any] | None:
+        """Return what to resume after verification (None: just explain the claim)."""
+        return None
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Do the action's work."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Run the shared steps, then the action's own."""
+        turn = Turn.from_tracker(tracker, domain)
+        if turn.slot("handed_off"):
+            # A human holds the conversation; the gateway normally never forwards.
+            return []
+        events = disclosure(turn, dispatcher)
+        if turn.language_detected:
+            await store.set_language(turn.sender_id, turn.channel, turn.language)
+        triggers = detect_triggers(turn.text)
+        if any(t.reason == "crisis" for t in triggers) and self.name() != "action_handoff":
+            # The keyword net catches a crisis cue the classifier missed.
+            return events + await hand_off(turn, dispatcher, "crisis")
+        if self.needs_verification and not turn.verified:
+            return events + await start_verification(turn, self.goal(turn))
+        return events + await self.handle(turn, dispatcher)

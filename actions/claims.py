@@ -1,0 +1,158 @@
+"""Explaining claims after verification, and choosing one or all of them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import store
+from actions.base import QuittAction
+from actions.context import Turn
+from actions.escalation import hand_off
+from actions.formatting import day, money
+from actions.offers import ask_payment_way, resume_goal
+from actions.store import ClaimView
+from actions.texts import say, text
+
+
+def collectable(claim: ClaimView) -> bool:
+    """Return whether payment may be asked for on this claim."""
+    return claim.status == "open" and not claim.has_open_dispute
+
+
+def explain(turn: Turn, dispatcher: CollectingDispatcher, claim: ClaimView) -> None:
+    """Tell the debtor creditor, subject, principal, interest, fees, total and due date."""
+    lang = turn.language
+    say(
+        dispatcher,
+        turn.domain,
+        "utter_claim_details",
+        lang,
+        reference=claim.reference,
+        creditor=claim.creditor,
+        subject=claim.subject,
+        principal=money(claim.principal, lang, claim.currency),
+        interest=money(claim.interest, lang, claim.currency),
+        fees=money(claim.fees, lang, claim.currency),
+        total=money(claim.total, lang, claim.currency),
+        due_date=day(claim.due_date, lang),
+    )
+
+
+def _overview(turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimView]) -> None:
+    lang = turn.language
+    lines = "\n".join(
+        f"{n}. {c.reference} – {c.creditor}: {c.subject} ({money(c.total, lang, c.currency)})"
+        for n, c in enumerate(claims, start=1)
+    )
+    buttons = [
+        {"title": f"{n}. {c.reference} ({money(c.total, lang, c.currency)})",
+         "payload": f'/inform{{"claim_choice":"{c.reference}"}}'}
+        for n, c in enumerate(claims, start=1)
+    ]
+    buttons.append({"title": text(turn.domain, "utter_all_claims_button", lang),
+                    "payload": "/choose_all"})
+    say(dispatcher, turn.domain, "utter_claims_overview", lang, buttons=buttons,
+        count=len(claims), lines=lines)
+
+
+async def present_claims(
+    turn: Turn, dispatcher: CollectingDispatcher, *, goal: dict[str, Any] | None
+) -> list[EventType]:
+    """After verification: say what is owed (or why nothing is asked) and move on."""
+    claims = await store.claims_of_debtor(int(turn.slot("debtor_id")))
+    verified = turn.slot("claim_reference")
+    if any(c.status == "insolvency" for c in claims):
+        # No collection at all while insolvency proceedings run.
+        return await hand_off(turn, dispatcher, "insolvency")
+    open_claims = [c for c in claims if collectable(c)]
+    for claim in claims:
+        if claim.reference == verified and claim.status == "paid":
+            say(dispatcher, turn.domain, "utter_claim_paid", turn.language, reference=claim.reference)
+        elif claim.reference == verified and not collectable(claim):
+            say(dispatcher, turn.domain, "utter_claim_disputed", turn.language,
+                reference=claim.reference)
+            if not open_claims:
+                return [SlotSet("awaiting", "offer_agent"), SlotSet("agent_reason", "dispute")]
+    if not open_claims:
+        if not any(c.reference == verified and c.status == "paid" for c in claims):
+            say(dispatcher, turn.domain, "utter_nothing_to_collect", turn.language)
+        return [SlotSet("selected_claims", []), SlotSet("awaiting", None)]
+    if len(open_claims) == 1:
+        return await select(turn, dispatcher, open_claims, goal=goal)
+    _overview(turn, dispatcher, open_claims)
+    return [SlotSet("awaiting", "choose_claim"), SlotSet("goal", goal)]
+
+
+async def select(
+    turn: Turn,
+    dispatcher: CollectingDispatcher,
+    claims: list[ClaimView],
+    *,
+    goal: dict[str, Any] | None,
+) -> list[EventType]:
+    """Settle on the claims the debtor wants to talk about, explain them, resume the goal."""
+    if len(claims) == 1:
+        explain(turn, dispatcher, claims[0])
+    else:
+        lang = turn.language
+        total = sum((c.total for c in claims), Decimal("0"))
+        what = ", ".join(c.reference for c in claims)
+        say(dispatcher, turn.domain, "utter_selected_claims", lang, what=what,
+            total=money(total, lang, claims[0].currency))
+    events: list[EventType] = [
+        SlotSet("selected_claims", [c.reference for c in claims]),
+        SlotSet("awaiting", None),
+        SlotSet("goal", None),
+        SlotSet("counter_offers", 0.0),
+    ]
+    if goal and goal.get("kind"):
+        return events + await resume_goal(turn, dispatcher, claims, goal)
+    return events + ask_payment_way(turn, dispatcher, claims)
+
+
+async def selected_claims(turn: Turn) -> list[ClaimView]:
+    """Return the claims currently chosen, still collectable."""
+    references = turn.slot("selected_claims") or []
+    return [c for c in await store.claims_by_reference(references) if collectable(c)]
+
+
+class ActionExplainClaim(QuittAction):
+    """Answers "what do I owe and why" once identity is verified."""
+
+    needs_verification = True
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_explain_claim"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Explain the chosen claims, or all of the debtor's."""
+        chosen = await selected_claims(turn)
+        if not chosen:
+            return await present_claims(turn, dispatcher, goal=None)
+        for claim in chosen:
+            explain(turn, dispatcher, claim)
+        return ask_payment_way(turn, dispatcher, chosen)
+
+
+class ActionChooseAll(QuittAction):
+    """The debtor wants to settle all their open claims together."""
+
+    needs_verification = True
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_choose_all"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Select every collectable claim of the debtor."""
+        claims = [c for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
+                  if collectable(c)]
+        if not claims:
+            say(dispatcher, turn.domain, "utter_nothing_to_collect", turn.language)
+            return []
+        return await select(turn, dispatcher, claims, goal=turn.slot("goal"))

@@ -1,0 +1,288 @@
+"""The small turns: greeting, static answers, yes/no, bare answers, fallbacks, handoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import store
+from actions.base import QuittAction, start_verification
+from actions.claims import present_claims, select, selected_claims
+from actions.context import Turn, extract_reference, policy_named, today
+from actions.escalation import INTENT_REASONS, hand_off
+from actions.formatting import day, money
+from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
+from actions.texts import LANGUAGES, say
+from api.config import get_settings
+from policy.escalation import detect_triggers
+from policy.plans import minimum_instalment
+
+_REPLIES = {
+    "goodbye": "utter_goodbye",
+    "thank": "utter_thank",
+    "bot_challenge": "utter_bot_challenge",
+    "ask_consequences": "utter_consequences",
+    "ask_privacy": "utter_privacy",
+    "chitchat": "utter_chitchat",
+    "out_of_scope": "utter_out_of_scope",
+}
+
+
+class ActionSessionStart(Action):
+    """Starts a session: carries slots over, takes the channel's language hint, re-discloses."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Return the session start events."""
+        events: list[EventType] = [SessionStarted()]
+        for name, value in tracker.slots.items():
+            if value is not None and name not in ("requested_slot", "session_started_metadata"):
+                events.append(SlotSet(name, value))
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        if metadata.get("language") in LANGUAGES:
+            events.append(SlotSet("language", metadata["language"]))
+        # Every session's first answer says again that this is an automated assistant.
+        events.append(SlotSet("disclosed", False))
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionGreet(QuittAction):
+    """Greets, and opens the identity check when it is still needed."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_greet"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Greet and move towards a solution."""
+        say(dispatcher, turn.domain, "utter_greet", turn.language)
+        if not turn.verified:
+            return await start_verification(turn, None)
+        claims = await selected_claims(turn)
+        if claims:
+            return ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
+        return await present_claims(turn, dispatcher, goal=None)
+
+
+class ActionReply(QuittAction):
+    """Answers questions that need no claim data: bot, privacy, consequences, small talk."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_reply"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Say the answer for the intent."""
+        key = _REPLIES.get(turn.intent or "", "utter_chitchat")
+        settings = get_settings()
+        say(dispatcher, turn.domain, key, turn.language,
+            controller=settings.data_controller, privacy_url=settings.privacy_url)
+        if turn.intent == "goodbye" and turn.slot("requested_slot"):
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return []
+
+
+class ActionOffer(QuittAction):
+    """Pay in full, settlement, deferral or instalments: ask the policy and propose."""
+
+    needs_verification = True
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_offer"
+
+    def goal(self, turn: Turn) -> dict[str, Any] | None:
+        """Remember the kind of arrangement and any amount/date named."""
+        amount, on = turn.amount(), turn.date()
+        return {
+            "kind": INTENT_KINDS.get(turn.intent or "", "instalment_plan"),
+            "amount": str(amount) if amount else None,
+            "date": on.isoformat() if on else None,
+        }
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Propose the arrangement for the chosen claims."""
+        goal = self.goal(turn)
+        claims = await selected_claims(turn)
+        if not claims:
+            return await present_claims(turn, dispatcher, goal=goal)
+        return await make_offer(turn, dispatcher, claims, goal["kind"], amount=turn.amount(),
+                                on=turn.date())
+
+
+class ActionCannotPay(QuittAction):
+    """The debtor cannot pay right now: small instalments or a deferral, or a human."""
+
+    needs_verification = True
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_cannot_pay"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Offer the gentlest options the policy allows."""
+        claims = await selected_claims(turn)
+        if not claims:
+            return await present_claims(turn, dispatcher, goal=None)
+        if int(turn.slot("counter_offers") or 0) >= 1:
+            return await hand_off(turn, dispatcher, "policy_limit")
+        policy = policy_named(claims[0].policy)
+        total = sum(c.total for c in claims)
+        lang = turn.language
+        say(dispatcher, turn.domain, "utter_cannot_pay", lang,
+            floor=money(minimum_instalment(total=total, policy=policy), lang, claims[0].currency),
+            max_date=day(today() + timedelta(days=policy.deferral_max_days), lang))
+        events = ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
+        return events + [SlotSet("counter_offers", 1.0)]
+
+
+class ActionAffirm(QuittAction):
+    """A yes: to an offer (record the promise), to an agent, or to nothing pending."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_affirm"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Act on what the yes refers to."""
+        awaiting = turn.slot("awaiting")
+        if awaiting == "confirm_offer" and turn.slot("pending_offer") and turn.verified:
+            return await accept_pending(turn, dispatcher)
+        if awaiting == "offer_agent":
+            return await hand_off(turn, dispatcher, turn.slot("agent_reason") or "human_request")
+        if not turn.verified:
+            return await start_verification(turn, None)
+        if awaiting == "choose_claim":
+            say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
+            return []
+        say(dispatcher, turn.domain, "utter_nothing_pending", turn.language)
+        return await _how_can_i_help(turn, dispatcher)
+
+
+class ActionDeny(QuittAction):
+    """A no: to an offer (look for another way, or an agent), or to an agent."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_deny"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Act on what the no refers to."""
+        awaiting, pending = turn.slot("awaiting"), turn.slot("pending_offer")
+        if awaiting == "confirm_offer" and pending:
+            await store.audit("offer_declined", sender_id=turn.sender_id,
+                              claim_reference=pending["references"][0],
+                              reasons=("plan_refused",), data={"offer": pending})
+            if pending.get("hard_counter"):
+                # The nearest plan that fits is still too much: never press, hand over.
+                return await hand_off(turn, dispatcher, "policy_limit")
+            claims = await selected_claims(turn)
+            if claims:
+                return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
+        events: list[EventType] = [SlotSet("awaiting", None)]
+        if not turn.verified:
+            return events + await start_verification(turn, None)
+        return events + await _how_can_i_help(turn, dispatcher)
+
+
+async def _how_can_i_help(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+    claims = await selected_claims(turn)
+    if claims:
+        return ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
+    say(dispatcher, turn.domain, "utter_how_can_i_help", turn.language)
+    return []
+
+
+class ActionHandleInform(QuittAction):
+    """A bare answer: a reference, a menu choice, an amount or a date, read in context."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_handle_inform"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Route the answer to what the conversation is waiting for."""
+        if not turn.verified:
+            return await start_verification(turn, None)
+        awaiting = turn.slot("awaiting")
+        choice = turn.entity("claim_choice")
+        if choice or awaiting == "choose_claim":
+            return await self._choose(turn, dispatcher, choice)
+        claims = await selected_claims(turn)
+        if not claims:
+            return await present_claims(turn, dispatcher, goal=None)
+        amount, on = turn.amount(), turn.date()
+        pending = turn.slot("pending_offer") or {}
+        kind = pending.get("kind")
+        if amount is not None:
+            kind = "settlement" if kind == "settlement" else "instalment_plan"
+            return await make_offer(turn, dispatcher, claims, kind, amount=amount, on=on)
+        if on is not None:
+            return await make_offer(turn, dispatcher, claims, kind or "deferral", on=on)
+        return await _how_can_i_help(turn, dispatcher)
+
+    async def _choose(
+        self, turn: Turn, dispatcher: CollectingDispatcher, choice: str | None
+    ) -> list[EventType]:
+        claims = [c for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
+                  if c.status == "open" and not c.has_open_dispute]
+        wanted = choice or extract_reference(turn.text)
+        picked = [c for c in claims if c.reference == wanted]
+        if not picked:
+            digits = turn.text.strip().rstrip(".")
+            if digits.isdigit() and 1 <= int(digits) <= len(claims):
+                picked = [claims[int(digits) - 1]]
+        if not picked:
+            say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
+            return []
+        return await select(turn, dispatcher, picked, goal=turn.slot("goal"))
+
+
+class ActionHandoff(QuittAction):
+    """Dispute, insolvency, bereavement, vulnerability, crisis or a request for a person."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_handoff"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Hand off with the reason the message gives."""
+        triggers = detect_triggers(turn.text)
+        if any(t.reason == "crisis" for t in triggers):
+            reason = "crisis"
+        else:
+            reason = INTENT_REASONS.get(turn.intent or "", "human_request")
+        return await hand_off(turn, dispatcher, reason)
+
+
+class ActionFallback(QuittAction):
+    """Not understood: ask again; twice in a row, offer a person; a third time, hand over."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_fallback"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Respond to a message the assistant did not understand."""
+        triggers = [t for t in detect_triggers(turn.text) if t.reason != "crisis"]
+        if triggers:
+            # The classifier was unsure, but the words are clear enough to hand over.
+            return await hand_off(turn, dispatcher, triggers[0].reason)
+        streak = max(turn.fallback_streak, 1)
+        if streak >= 3 or (streak >= 2 and turn.slot("awaiting") == "offer_agent"):
+            return await hand_off(turn, dispatcher, "bot_failure")
+        if streak >= 2:
+            say(dispatcher, turn.domain, "utter_offer_agent_after_fallback", turn.language)
+            return [SlotSet("awaiting", "offer_agent"), SlotSet("agent_reason", "bot_failure")]
+        say(dispatcher, turn.domain, "utter_fallback", turn.language)
+        return []

@@ -1,0 +1,309 @@
+"""The action server's window on the data layer.
+
+Actions see plain, detached views (no ORM objects escape a unit of work) and
+call these coroutines; the blocking SQLAlchemy work runs in a worker thread so
+the action server's event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from api.audit import service as audit_service
+from api.claims import service as claims_service
+from api.claims.models import Claim
+from api.conversations import service as conversations_service
+from api.db import session_scope
+from api.disputes import service as disputes_service
+from api.handoffs import service as handoffs_service
+from api.promises import service as promises_service
+from policy.decisions import Decision, Offer
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """What the dialogue may know about a claim (identity data stays out)."""
+
+    reference: str
+    creditor: str
+    policy: str
+    subject: str
+    due_date: date
+    currency: str
+    principal: Decimal
+    interest: Decimal
+    fees: Decimal
+    status: str
+    has_open_dispute: bool
+    debtor_id: int
+    deferrals_used: int
+
+    @property
+    def total(self) -> Decimal:
+        """Return principal + interest + fees."""
+        return self.principal + self.interest + self.fees
+
+
+@dataclass(frozen=True)
+class IdentityRecord:
+    """The identity data of a claim's debtor, for matching only (never put in slots)."""
+
+    reference: str
+    debtor_id: int
+    date_of_birth: date
+    postcode: str
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """The gateway-side state of a conversation that the dialogue relies on."""
+
+    failed_verifications: int
+    locked_until: datetime | None
+    verified_claim_reference: str | None
+
+
+async def _run(work: Callable[[Session], T]) -> T:
+    def unit() -> T:
+        with session_scope() as db_session:
+            return work(db_session)
+
+    return await asyncio.to_thread(unit)
+
+
+def _view(db_session: Session, claim: Claim) -> ClaimView:
+    deferrals = sum(
+        1
+        for promise in promises_service.list_for_claim(
+            db_session=db_session, claim_reference=claim.reference
+        )
+        if promise.kind == "deferral" and promise.status != "cancelled"
+    )
+    return ClaimView(
+        reference=claim.reference,
+        creditor=claim.creditor.name,
+        policy=claim.creditor.policy,
+        subject=claim.subject,
+        due_date=claim.due_date,
+        currency=claim.currency,
+        principal=claim.principal,
+        interest=claim.interest,
+        fees=claim.fees,
+        status=claim.status,
+        has_open_dispute=disputes_service.has_open(
+            db_session=db_session, claim_reference=claim.reference
+        ),
+        debtor_id=claim.debtor_id,
+        deferrals_used=deferrals,
+    )
+
+
+async def identity_record(reference: str) -> IdentityRecord | None:
+    """Return the identity data behind a claim reference, or None."""
+
+    def work(db_session: Session) -> IdentityRecord | None:
+        claim = claims_service.get_by_reference(db_session=db_session, reference=reference)
+        if claim is None:
+            return None
+        return IdentityRecord(
+            reference=claim.reference,
+            debtor_id=claim.debtor_id,
+            date_of_birth=claim.debtor.date_of_birth,
+            postcode=claim.debtor.postcode,
+        )
+
+    return await _run(work)
+
+
+async def claims_of_debtor(debtor_id: int) -> list[ClaimView]:
+    """Return every claim of a debtor, oldest due date first."""
+
+    def work(db_session: Session) -> list[ClaimView]:
+        claims = claims_service.list_for_debtor(db_session=db_session, debtor_id=debtor_id)
+        return sorted((_view(db_session, c) for c in claims), key=lambda v: (v.due_date, v.reference))
+
+    return await _run(work)
+
+
+async def claims_by_reference(references: Sequence[str]) -> list[ClaimView]:
+    """Return the claims with these references (unknown ones are skipped)."""
+
+    def work(db_session: Session) -> list[ClaimView]:
+        views = []
+        for reference in references:
+            claim = claims_service.get_by_reference(db_session=db_session, reference=reference)
+            if claim is not None:
+                views.append(_view(db_session, claim))
+        return views
+
+    return await _run(work)
+
+
+async def conversation(sender_id: str, channel: str) -> ConversationView:
+    """Return (creating it if new) the conversation's verification state."""
+
+    def work(db_session: Session) -> ConversationView:
+        row = conversations_service.get_or_create(
+            db_session=db_session, sender_id=sender_id, channel=channel
+        )
+        return ConversationView(
+            failed_verifications=row.failed_verifications,
+            locked_until=row.locked_until,
+            verified_claim_reference=row.verified_claim_reference,
+        )
+
+    return await _run(work)
+
+
+async def record_failed_verification(sender_id: str, channel: str, now: datetime) -> int:
+    """Count a failed identity check and return the failures so far."""
+
+    def work(db_session: Session) -> int:
+        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        row = conversations_service.record_failed_verification(
+            db_session=db_session, sender_id=sender_id, now=now
+        )
+        return row.failed_verifications
+
+    return await _run(work)
+
+
+async def lock(sender_id: str, until: datetime) -> None:
+    """Lock verification for the conversation until the given time."""
+    await _run(lambda s: conversations_service.lock(db_session=s, sender_id=sender_id, until=until))
+
+
+async def mark_verified(sender_id: str, channel: str, reference: str, debtor_id: int) -> None:
+    """Remember that the conversation proved the identity behind `reference`."""
+
+    def work(db_session: Session) -> None:
+        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        conversations_service.mark_verified(
+            db_session=db_session, sender_id=sender_id, claim_reference=reference, debtor_id=debtor_id
+        )
+
+    await _run(work)
+
+
+async def set_language(sender_id: str, channel: str, language: str) -> None:
+    """Store the conversation's language (the gateway and console read it)."""
+
+    def work(db_session: Session) -> None:
+        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        conversations_service.set_language(db_session=db_session, sender_id=sender_id, language=language)
+
+    await _run(work)
+
+
+async def audit(
+    kind: str,
+    *,
+    sender_id: str,
+    claim_reference: str | None = None,
+    decision: Decision | None = None,
+    reasons: Sequence[str] = (),
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append a dialogue decision to the audit log."""
+
+    def work(db_session: Session) -> None:
+        audit_service.record(
+            db_session=db_session,
+            kind=kind,
+            conversation_id=sender_id,
+            claim_reference=claim_reference,
+            reasons=tuple(reasons) + (decision.reasons if decision else ()),
+            policy_version=decision.policy_version if decision else None,
+            data={**(data or {}), **({"decision": decision.to_audit()} if decision else {})},
+        )
+
+    await _run(work)
+
+
+async def record_promise(
+    *,
+    sender_id: str,
+    channel: str,
+    references: Sequence[str],
+    offer: Offer,
+    policy_version: str,
+    idempotency_key: str,
+) -> int:
+    """Record an accepted offer as a pending promise (once per key) and audit it."""
+
+    def work(db_session: Session) -> int:
+        promise = promises_service.create(
+            db_session=db_session,
+            claim_references=list(references),
+            kind=offer.kind,
+            amount=offer.amount,
+            discount=offer.discount,
+            due_date=offer.due_date,
+            instalments=[(i.number, i.amount, i.due_date) for i in offer.instalments],
+            channel=channel,
+            conversation_id=sender_id,
+            policy_version=policy_version,
+            idempotency_key=idempotency_key,
+        )
+        audit_service.record(
+            db_session=db_session,
+            kind="promise_recorded",
+            conversation_id=sender_id,
+            claim_reference=references[0] if references else None,
+            reasons=("plan_accepted",),
+            policy_version=policy_version,
+            data={"promise_id": promise.id, "claims": list(references), "offer": offer.to_audit()},
+        )
+        return promise.id
+
+    return await _run(work)
+
+
+async def open_handoff(
+    *,
+    sender_id: str,
+    channel: str,
+    reason: str,
+    language: str,
+    claim_reference: str | None,
+    dispute_text: str | None = None,
+) -> int:
+    """Record a dispute (when given) and hand the conversation to a human, audited."""
+
+    def work(db_session: Session) -> int:
+        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        if dispute_text is not None and claim_reference is not None:
+            disputes_service.create(
+                db_session=db_session,
+                claim_reference=claim_reference,
+                conversation_id=sender_id,
+                reason_text=dispute_text[:2000],
+            )
+        handoff = handoffs_service.open_handoff(
+            db_session=db_session,
+            conversation_id=sender_id,
+            channel=channel,
+            reason=reason,
+            claim_reference=claim_reference,
+            language=language,
+        )
+        audit_service.record(
+            db_session=db_session,
+            kind="handoff",
+            conversation_id=sender_id,
+            claim_reference=claim_reference,
+            reasons=(reason,),
+            data={"handoff_id": handoff.id},
+        )
+        return handoff.id
+
+    return await _run(work)

@@ -1,0 +1,142 @@
+"""Identity verification: claim reference, then date of birth or postcode; lockout after 3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import store
+from actions.base import QuittAction, disclosure
+from actions.claims import present_claims
+from actions.context import Turn, extract_reference, now, policy_named
+from actions.escalation import hand_off
+from actions.texts import say
+from policy.escalation import detect_triggers
+from policy.identity import (
+    identity_matches,
+    lock_until,
+    parse_identity_proof,
+    verification_decision,
+)
+
+# Written into the form slots instead of what the debtor typed, so that a date of
+# birth never lingers in a slot.
+CHECKED = "checked"
+STOPPED = "stopped"
+
+
+class ValidateVerifyForm(FormValidationAction):
+    """Validates the verification form's answers against the claim's debtor."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "validate_verify_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Run the disclosure on a first turn, then the slot validation."""
+        turn = Turn.from_tracker(tracker, domain)
+        events = disclosure(turn, dispatcher)
+        if any(t.reason == "crisis" for t in detect_triggers(turn.text)):
+            # A crisis cue the classifier took for an answer: help first, then a human.
+            events += await hand_off(turn, dispatcher, "crisis")
+            return events + [
+                SlotSet("claim_reference", STOPPED),
+                SlotSet("identity_proof", STOPPED),
+            ]
+        return events + await super().run(dispatcher, tracker, domain)
+
+    async def _locked(self, turn: Turn, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
+        state = await store.conversation(turn.sender_id, turn.channel)
+        decision = verification_decision(
+            failures=state.failed_verifications,
+            policy=policy_named("default"),
+            now=now(),
+            locked_until=state.locked_until,
+        )
+        if decision.allowed:
+            return None
+        await hand_off(turn, dispatcher, "verification_locked")
+        return {"claim_reference": STOPPED, "identity_proof": STOPPED, "handed_off": True}
+
+    async def validate_claim_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Accept anything shaped like a reference; whether it exists is not revealed."""
+        turn = Turn.from_tracker(tracker, domain)
+        if value in (STOPPED, CHECKED):
+            return {"claim_reference": value}
+        locked = await self._locked(turn, dispatcher)
+        if locked:
+            return locked
+        reference = extract_reference(str(value or ""))
+        if reference is None:
+            say(dispatcher, domain, "utter_reference_invalid", turn.language)
+            return {"claim_reference": None}
+        return {"claim_reference": reference}
+
+    async def validate_identity_proof(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check date of birth or postcode; count failures and lock after the policy's limit."""
+        turn = Turn.from_tracker(tracker, domain)
+        if value in (STOPPED, CHECKED):
+            return {"identity_proof": value}
+        reference = tracker.get_slot("claim_reference")
+        proof = parse_identity_proof(str(value or ""))
+        if proof is None or not reference:
+            say(dispatcher, domain, "utter_proof_invalid", turn.language)
+            return {"identity_proof": None}
+        record = await store.identity_record(reference)
+        if record is not None and identity_matches(
+            proof=proof, date_of_birth=record.date_of_birth, postcode=record.postcode
+        ):
+            await store.mark_verified(turn.sender_id, turn.channel, record.reference, record.debtor_id)
+            await store.audit("verification_succeeded", sender_id=turn.sender_id,
+                              claim_reference=record.reference, reasons=("identity_verified",))
+            return {
+                "identity_proof": CHECKED,
+                "verified": True,
+                "debtor_id": float(record.debtor_id),
+                "claim_reference": record.reference,
+            }
+        return await self._failed(turn, dispatcher, reference)
+
+    async def _failed(
+        self, turn: Turn, dispatcher: CollectingDispatcher, reference: str
+    ) -> dict[str, Any]:
+        policy = policy_named("default")
+        moment = now()
+        failures = await store.record_failed_verification(turn.sender_id, turn.channel, moment)
+        decision = verification_decision(
+            failures=failures, policy=policy, now=moment, locked_until=None
+        )
+        await store.audit("verification_failed", sender_id=turn.sender_id, decision=decision,
+                          data={"failures": failures})
+        if not decision.allowed:
+            await store.lock(turn.sender_id, lock_until(now=moment, policy=policy))
+            await hand_off(turn, dispatcher, "verification_locked")
+            return {"claim_reference": STOPPED, "identity_proof": STOPPED, "handed_off": True}
+        remaining = policy.max_verification_failures - failures
+        say(dispatcher, turn.domain, "utter_verification_failed", turn.language, remaining=remaining)
+        return {"claim_reference": None, "identity_proof": None}
+
+
+class ActionVerificationDone(QuittAction):
+    """After the form: confirm and explain what is owed, then resume the debtor's goal."""
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_verification_done"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Present the debtor's claims."""
+        if not turn.verified:
+            return []
+        say(dispatcher, turn.domain, "utter_verified", turn.language)
+        return await present_claims(turn, dispatcher, goal=turn.slot("goal"))

@@ -1,0 +1,1 @@
+"""Debtor channels of the gateway (REST now; web chat, WhatsApp and voice later)."""

@@ -1,0 +1,1 @@
+"""A debtor message's way through the gateway: transcript, handoff hold, Rasa, reply."""

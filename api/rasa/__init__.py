@@ -1,0 +1,1 @@
+"""The gateway's client of the Rasa server."""
