@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -48,16 +49,17 @@ class QuittAction(Action):
     #: Whether the action may only run once identity is verified.
     needs_verification = False
 
-    def name(self) -> str:  # pragma: no cover - every subclass names itself
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str:
+        """Name the action (abstract, so rasa-sdk does not register the base class)."""
 
     def goal(self, turn: Turn) -> dict[str, Any] | None:
         """Return what to resume after verification (None: just explain the claim)."""
         return None
 
+    @abstractmethod
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Do the action's work."""
-        raise NotImplementedError
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

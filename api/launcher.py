@@ -115,14 +115,18 @@ class Stack:
         return path
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log = None
-        if self.log_dir:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.processes[name] = subprocess.Popen(
-            argv, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
-            start_new_session=True,
-        )
+        if not self.log_dir:
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=self.root, env=env, start_new_session=True
+            )
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            # The child keeps its own copy of the descriptor.
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def start(self) -> None:
         """Start Rasa, the action server and the gateway (not waiting for them)."""
