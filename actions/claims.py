@@ -49,14 +49,24 @@ def _overview(turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimVi
         for n, c in enumerate(claims, start=1)
     )
     buttons = [
-        {"title": f"{n}. {c.reference} ({money(c.total, lang, c.currency)})",
-         "payload": f'/inform{{"claim_choice":"{c.reference}"}}'}
+        {
+            "title": f"{n}. {c.reference} ({money(c.total, lang, c.currency)})",
+            "payload": f'/inform{{"claim_choice":"{c.reference}"}}',
+        }
         for n, c in enumerate(claims, start=1)
     ]
-    buttons.append({"title": text(turn.domain, "utter_all_claims_button", lang),
-                    "payload": "/choose_all"})
-    say(dispatcher, turn.domain, "utter_claims_overview", lang, buttons=buttons,
-        count=len(claims), lines=lines)
+    buttons.append(
+        {"title": text(turn.domain, "utter_all_claims_button", lang), "payload": "/choose_all"}
+    )
+    say(
+        dispatcher,
+        turn.domain,
+        "utter_claims_overview",
+        lang,
+        buttons=buttons,
+        count=len(claims),
+        lines=lines,
+    )
 
 
 async def present_claims(
@@ -71,10 +81,21 @@ async def present_claims(
     open_claims = [c for c in claims if collectable(c)]
     for claim in claims:
         if claim.reference == verified and claim.status == "paid":
-            say(dispatcher, turn.domain, "utter_claim_paid", turn.language, reference=claim.reference)
+            say(
+                dispatcher,
+                turn.domain,
+                "utter_claim_paid",
+                turn.language,
+                reference=claim.reference,
+            )
         elif claim.reference == verified and not collectable(claim):
-            say(dispatcher, turn.domain, "utter_claim_disputed", turn.language,
-                reference=claim.reference)
+            say(
+                dispatcher,
+                turn.domain,
+                "utter_claim_disputed",
+                turn.language,
+                reference=claim.reference,
+            )
             if not open_claims:
                 return [SlotSet("awaiting", "offer_agent"), SlotSet("agent_reason", "dispute")]
     if not open_claims:
@@ -101,8 +122,14 @@ async def select(
         lang = turn.language
         total = sum((c.total for c in claims), Decimal("0"))
         what = ", ".join(c.reference for c in claims)
-        say(dispatcher, turn.domain, "utter_selected_claims", lang, what=what,
-            total=money(total, lang, claims[0].currency))
+        say(
+            dispatcher,
+            turn.domain,
+            "utter_selected_claims",
+            lang,
+            what=what,
+            total=money(total, lang, claims[0].currency),
+        )
     events: list[EventType] = [
         SlotSet("selected_claims", [c.reference for c in claims]),
         SlotSet("awaiting", None),
@@ -150,8 +177,9 @@ class ActionChooseAll(QuittAction):
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Select every collectable claim of the debtor."""
-        claims = [c for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
-                  if collectable(c)]
+        claims = [
+            c for c in await store.claims_of_debtor(int(turn.slot("debtor_id"))) if collectable(c)
+        ]
         if not claims:
             say(dispatcher, turn.domain, "utter_nothing_to_collect", turn.language)
             return []

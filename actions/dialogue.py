@@ -85,8 +85,14 @@ class ActionReply(QuittAction):
         """Say the answer for the intent."""
         key = _REPLIES.get(turn.intent or "", "utter_chitchat")
         settings = get_settings()
-        say(dispatcher, turn.domain, key, turn.language,
-            controller=settings.data_controller, privacy_url=settings.privacy_url)
+        say(
+            dispatcher,
+            turn.domain,
+            key,
+            turn.language,
+            controller=settings.data_controller,
+            privacy_url=settings.privacy_url,
+        )
         if turn.intent == "goodbye" and turn.slot("requested_slot"):
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
         return []
@@ -116,8 +122,9 @@ class ActionOffer(QuittAction):
         claims = await selected_claims(turn)
         if not claims:
             return await present_claims(turn, dispatcher, goal=goal)
-        return await make_offer(turn, dispatcher, claims, goal["kind"], amount=turn.amount(),
-                                on=turn.date())
+        return await make_offer(
+            turn, dispatcher, claims, goal["kind"], amount=turn.amount(), on=turn.date()
+        )
 
 
 class ActionCannotPay(QuittAction):
@@ -139,11 +146,16 @@ class ActionCannotPay(QuittAction):
         policy = policy_named(claims[0].policy)
         total = sum(c.total for c in claims)
         lang = turn.language
-        say(dispatcher, turn.domain, "utter_cannot_pay", lang,
+        say(
+            dispatcher,
+            turn.domain,
+            "utter_cannot_pay",
+            lang,
             floor=money(minimum_instalment(total=total, policy=policy), lang, claims[0].currency),
-            max_date=day(today() + timedelta(days=policy.deferral_max_days), lang))
+            max_date=day(today() + timedelta(days=policy.deferral_max_days), lang),
+        )
         events = ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
-        return events + [SlotSet("counter_offers", 1.0)]
+        return [*events, SlotSet("counter_offers", 1.0)]
 
 
 class ActionAffirm(QuittAction):
@@ -180,9 +192,13 @@ class ActionDeny(QuittAction):
         """Act on what the no refers to."""
         awaiting, pending = turn.slot("awaiting"), turn.slot("pending_offer")
         if awaiting == "confirm_offer" and pending:
-            await store.audit("offer_declined", sender_id=turn.sender_id,
-                              claim_reference=pending["references"][0],
-                              reasons=("plan_refused",), data={"offer": pending})
+            await store.audit(
+                "offer_declined",
+                sender_id=turn.sender_id,
+                claim_reference=pending["references"][0],
+                reasons=("plan_refused",),
+                data={"offer": pending},
+            )
             if pending.get("hard_counter"):
                 # The nearest plan that fits is still too much: never press, hand over.
                 return await hand_off(turn, dispatcher, "policy_limit")
@@ -234,8 +250,11 @@ class ActionHandleInform(QuittAction):
     async def _choose(
         self, turn: Turn, dispatcher: CollectingDispatcher, choice: str | None
     ) -> list[EventType]:
-        claims = [c for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
-                  if c.status == "open" and not c.has_open_dispute]
+        claims = [
+            c
+            for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
+            if c.status == "open" and not c.has_open_dispute
+        ]
         wanted = choice or extract_reference(turn.text)
         picked = [c for c in claims if c.reference == wanted]
         if not picked:

@@ -31,7 +31,11 @@ INTENT_KINDS = {
 }
 
 # Counter offers after which "no" means the debtor cannot meet the policy: an agent decides.
-_HARD_COUNTERS = {r.INSTALMENT_BELOW_MINIMUM, r.MONTHLY_NOT_FEASIBLE, r.SETTLEMENT_DISCOUNT_BEYOND_POLICY}
+_HARD_COUNTERS = {
+    r.INSTALMENT_BELOW_MINIMUM,
+    r.MONTHLY_NOT_FEASIBLE,
+    r.SETTLEMENT_DISCOUNT_BEYOND_POLICY,
+}
 
 
 def _policy(claims: list[ClaimView]) -> CreditorPolicy:
@@ -46,7 +50,9 @@ def _total(claims: list[ClaimView]) -> Decimal:
 # -- pending offers live in a slot as plain JSON --------------------------------------------
 
 
-def offer_to_slot(offer: Offer, *, references: list[str], version: str, hard: bool) -> dict[str, Any]:
+def offer_to_slot(
+    offer: Offer, *, references: list[str], version: str, hard: bool
+) -> dict[str, Any]:
     """Serialise an offer awaiting the debtor's yes."""
     return {
         **offer.to_audit(),
@@ -65,8 +71,11 @@ def offer_from_slot(data: dict[str, Any]) -> Offer:
         discount=Decimal(data["discount"]),
         due_date=date.fromisoformat(data["due_date"]),
         instalments=tuple(
-            Instalment(number=i["number"], amount=Decimal(i["amount"]),
-                       due_date=date.fromisoformat(i["due_date"]))
+            Instalment(
+                number=i["number"],
+                amount=Decimal(i["amount"]),
+                due_date=date.fromisoformat(i["due_date"]),
+            )
             for i in data.get("instalments", [])
         ),
     )
@@ -76,22 +85,51 @@ def describe(turn: Turn, offer: Offer, currency: str = "EUR") -> str:
     """Return the offer as one text in the debtor's language."""
     lang, domain = turn.language, turn.domain
     if offer.kind == "full":
-        return text(domain, "utter_offer_full", lang, amount=money(offer.amount, lang, currency),
-                    due_date=day(offer.due_date, lang))
+        return text(
+            domain,
+            "utter_offer_full",
+            lang,
+            amount=money(offer.amount, lang, currency),
+            due_date=day(offer.due_date, lang),
+        )
     if offer.kind == "settlement":
-        return text(domain, "utter_offer_settlement", lang, due_date=day(offer.due_date, lang),
-                    discount=money(offer.discount, lang, currency),
-                    amount=money(offer.amount, lang, currency),
-                    total=money(offer.total, lang, currency))
+        return text(
+            domain,
+            "utter_offer_settlement",
+            lang,
+            due_date=day(offer.due_date, lang),
+            discount=money(offer.discount, lang, currency),
+            amount=money(offer.amount, lang, currency),
+            total=money(offer.total, lang, currency),
+        )
     if offer.kind == "deferral":
-        return text(domain, "utter_offer_deferral", lang, amount=money(offer.amount, lang, currency),
-                    due_date=day(offer.due_date, lang))
+        return text(
+            domain,
+            "utter_offer_deferral",
+            lang,
+            amount=money(offer.amount, lang, currency),
+            due_date=day(offer.due_date, lang),
+        )
     first, last = offer.instalments[0], offer.instalments[-1]
-    schedule = text(domain, "utter_schedule_equal", lang, n=len(offer.instalments) - 1,
-                    amount=money(first.amount, lang, currency), first=day(first.due_date, lang),
-                    last_amount=money(last.amount, lang, currency), last=day(last.due_date, lang))
-    return text(domain, "utter_offer_plan", lang, amount=money(offer.amount, lang, currency),
-                count=len(offer.instalments), due_date=day(offer.due_date, lang), schedule=schedule)
+    schedule = text(
+        domain,
+        "utter_schedule_equal",
+        lang,
+        n=len(offer.instalments) - 1,
+        amount=money(first.amount, lang, currency),
+        first=day(first.due_date, lang),
+        last_amount=money(last.amount, lang, currency),
+        last=day(last.due_date, lang),
+    )
+    return text(
+        domain,
+        "utter_offer_plan",
+        lang,
+        amount=money(offer.amount, lang, currency),
+        count=len(offer.instalments),
+        due_date=day(offer.due_date, lang),
+        schedule=schedule,
+    )
 
 
 def payment_buttons(turn: Turn, claims: list[ClaimView]) -> list[dict[str, str]]:
@@ -110,14 +148,19 @@ def payment_buttons(turn: Turn, claims: list[ClaimView]) -> list[dict[str, str]]
 
 
 def ask_payment_way(
-    turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimView], key: str = "utter_ask_payment_way"
+    turn: Turn,
+    dispatcher: CollectingDispatcher,
+    claims: list[ClaimView],
+    key: str = "utter_ask_payment_way",
 ) -> list[EventType]:
     """Ask how the debtor wants to pay, with the allowed options as buttons."""
     say(dispatcher, turn.domain, key, turn.language, buttons=payment_buttons(turn, claims))
     return [SlotSet("awaiting", None), SlotSet("pending_offer", None)]
 
 
-def _decide(kind: str, claims: list[ClaimView], amount: Decimal | None, on: date | None) -> Decision:
+def _decide(
+    kind: str, claims: list[ClaimView], amount: Decimal | None, on: date | None
+) -> Decision:
     policy, total, now = _policy(claims), _total(claims), today()
     if kind == "full":
         return propose_full(total=total, today=now, policy=policy, pay_on=on)
@@ -125,26 +168,49 @@ def _decide(kind: str, claims: list[ClaimView], amount: Decimal | None, on: date
         return propose_settlement(total=total, today=now, policy=policy, amount=amount, pay_on=on)
     if kind == "deferral":
         used = max(c.deferrals_used for c in claims)
-        return propose_deferral(total=total, today=now, policy=policy, until=on, deferrals_used=used)
+        return propose_deferral(
+            total=total, today=now, policy=policy, until=on, deferrals_used=used
+        )
     return propose_plan(total=total, today=now, policy=policy, monthly=amount, first_due=on)
 
 
-def _counter_intro(turn: Turn, decision: Decision, claims: list[ClaimView], amount: Decimal | None) -> str | None:
+def _counter_intro(
+    turn: Turn, decision: Decision, claims: list[ClaimView], amount: Decimal | None
+) -> str | None:
     lang, domain, currency = turn.language, turn.domain, claims[0].currency
     policy, total = _policy(claims), _total(claims)
     why = set(decision.reasons)
     if why & {r.INSTALMENT_BELOW_MINIMUM, r.MONTHLY_NOT_FEASIBLE}:
-        return text(domain, "utter_counter_plan", lang,
-                    requested=money(amount or Decimal("0"), lang, currency),
-                    floor=money(minimum_instalment(total=total, policy=policy), lang, currency))
+        return text(
+            domain,
+            "utter_counter_plan",
+            lang,
+            requested=money(amount or Decimal("0"), lang, currency),
+            floor=money(minimum_instalment(total=total, policy=policy), lang, currency),
+        )
     if r.SETTLEMENT_DISCOUNT_BEYOND_POLICY in why:
-        return text(domain, "utter_counter_settlement", lang,
-                    max_discount=percent(policy.settlement_max_discount, lang))
+        return text(
+            domain,
+            "utter_counter_settlement",
+            lang,
+            max_discount=percent(policy.settlement_max_discount, lang),
+        )
     if why & {r.DEFERRAL_BEYOND_WINDOW, r.DEFERRAL_DATE_NOT_IN_FUTURE} and decision.offer:
-        return text(domain, "utter_counter_deferral", lang, max_date=day(decision.offer.due_date, lang))
-    if why & {r.FULL_PAYMENT_DATE_BEYOND_WINDOW, r.SETTLEMENT_DATE_BEYOND_WINDOW,
-              r.FIRST_INSTALMENT_BEYOND_WINDOW} and decision.offer:
-        return text(domain, "utter_counter_full_date", lang, deadline=day(decision.offer.due_date, lang))
+        return text(
+            domain, "utter_counter_deferral", lang, max_date=day(decision.offer.due_date, lang)
+        )
+    if (
+        why
+        & {
+            r.FULL_PAYMENT_DATE_BEYOND_WINDOW,
+            r.SETTLEMENT_DATE_BEYOND_WINDOW,
+            r.FIRST_INSTALMENT_BEYOND_WINDOW,
+        }
+        and decision.offer
+    ):
+        return text(
+            domain, "utter_counter_full_date", lang, deadline=day(decision.offer.due_date, lang)
+        )
     return None
 
 
@@ -160,10 +226,19 @@ async def make_offer(
     """Ask the policy, audit its decision, and put the (counter) offer to the debtor."""
     decision = _decide(kind, claims, amount, on)
     references = [c.reference for c in claims]
-    await store.audit("offer_made" if decision.offer else "offer_refused", sender_id=turn.sender_id,
-                      claim_reference=references[0], decision=decision,
-                      data={"requested": {"kind": kind, "amount": str(amount) if amount else None,
-                                          "date": on.isoformat() if on else None}})
+    await store.audit(
+        "offer_made" if decision.offer else "offer_refused",
+        sender_id=turn.sender_id,
+        claim_reference=references[0],
+        decision=decision,
+        data={
+            "requested": {
+                "kind": kind,
+                "amount": str(amount) if amount else None,
+                "date": on.isoformat() if on else None,
+            }
+        },
+    )
     hard = bool(set(decision.reasons) & _HARD_COUNTERS) and not decision.allowed
     counters = int(turn.slot("counter_offers") or 0)
     if hard and counters >= 1:
@@ -175,8 +250,9 @@ async def make_offer(
     parts.append(describe(turn, decision.offer, claims[0].currency))
     dispatcher.utter_message(text="\n".join(parts))
     say(dispatcher, turn.domain, "utter_confirm_offer", turn.language)
-    pending = offer_to_slot(decision.offer, references=references,
-                            version=decision.policy_version, hard=hard)
+    pending = offer_to_slot(
+        decision.offer, references=references, version=decision.policy_version, hard=hard
+    )
     return [
         SlotSet("pending_offer", pending),
         SlotSet("awaiting", "confirm_offer"),
@@ -191,15 +267,25 @@ def _no_offer(
     policy, total = _policy(claims), _total(claims)
     why = set(decision.reasons)
     if r.SETTLEMENT_TOTAL_BELOW_MINIMUM in why:
-        say(dispatcher, turn.domain, "utter_settlement_not_available", lang,
-            min_total=money(policy.settlement_min_total, lang, currency))
+        say(
+            dispatcher,
+            turn.domain,
+            "utter_settlement_not_available",
+            lang,
+            min_total=money(policy.settlement_min_total, lang, currency),
+        )
     elif r.DEFERRAL_ALREADY_USED in why:
         say(dispatcher, turn.domain, "utter_deferral_used", lang)
     elif r.PLAN_TOTAL_TOO_SMALL in why:
         longest = today() + timedelta(days=policy.deferral_max_days)
-        say(dispatcher, turn.domain, "utter_plan_not_possible", lang,
+        say(
+            dispatcher,
+            turn.domain,
+            "utter_plan_not_possible",
+            lang,
             floor=money(minimum_instalment(total=total, policy=policy), lang, currency),
-            max_date=day(longest, lang))
+            max_date=day(longest, lang),
+        )
     return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
 
 
@@ -231,6 +317,16 @@ async def accept_pending(turn: Turn, dispatcher: CollectingDispatcher) -> list[E
         policy_version=pending["policy_version"],
         idempotency_key=idempotency_key(turn.sender_id, pending),
     )
-    say(dispatcher, turn.domain, "utter_promise_recorded", turn.language,
-        summary=describe(turn, offer), reference=", ".join(references))
-    return [SlotSet("pending_offer", None), SlotSet("awaiting", None), SlotSet("counter_offers", 0.0)]
+    say(
+        dispatcher,
+        turn.domain,
+        "utter_promise_recorded",
+        turn.language,
+        summary=describe(turn, offer),
+        reference=", ".join(references),
+    )
+    return [
+        SlotSet("pending_offer", None),
+        SlotSet("awaiting", None),
+        SlotSet("counter_offers", 0.0),
+    ]

@@ -129,7 +129,9 @@ async def claims_of_debtor(debtor_id: int) -> list[ClaimView]:
 
     def work(db_session: Session) -> list[ClaimView]:
         claims = claims_service.list_for_debtor(db_session=db_session, debtor_id=debtor_id)
-        return sorted((_view(db_session, c) for c in claims), key=lambda v: (v.due_date, v.reference))
+        return sorted(
+            (_view(db_session, c) for c in claims), key=lambda v: (v.due_date, v.reference)
+        )
 
     return await _run(work)
 
@@ -168,7 +170,9 @@ async def record_failed_verification(sender_id: str, channel: str, now: datetime
     """Count a failed identity check and return the failures so far."""
 
     def work(db_session: Session) -> int:
-        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        conversations_service.get_or_create(
+            db_session=db_session, sender_id=sender_id, channel=channel
+        )
         row = conversations_service.record_failed_verification(
             db_session=db_session, sender_id=sender_id, now=now
         )
@@ -186,9 +190,14 @@ async def mark_verified(sender_id: str, channel: str, reference: str, debtor_id:
     """Remember that the conversation proved the identity behind `reference`."""
 
     def work(db_session: Session) -> None:
-        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        conversations_service.get_or_create(
+            db_session=db_session, sender_id=sender_id, channel=channel
+        )
         conversations_service.mark_verified(
-            db_session=db_session, sender_id=sender_id, claim_reference=reference, debtor_id=debtor_id
+            db_session=db_session,
+            sender_id=sender_id,
+            claim_reference=reference,
+            debtor_id=debtor_id,
         )
 
     await _run(work)
@@ -198,8 +207,12 @@ async def set_language(sender_id: str, channel: str, language: str) -> None:
     """Store the conversation's language (the gateway and console read it)."""
 
     def work(db_session: Session) -> None:
-        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
-        conversations_service.set_language(db_session=db_session, sender_id=sender_id, language=language)
+        conversations_service.get_or_create(
+            db_session=db_session, sender_id=sender_id, channel=channel
+        )
+        conversations_service.set_language(
+            db_session=db_session, sender_id=sender_id, language=language
+        )
 
     await _run(work)
 
@@ -280,7 +293,9 @@ async def open_handoff(
     """Record a dispute (when given) and hand the conversation to a human, audited."""
 
     def work(db_session: Session) -> int:
-        conversations_service.get_or_create(db_session=db_session, sender_id=sender_id, channel=channel)
+        conversations_service.get_or_create(
+            db_session=db_session, sender_id=sender_id, channel=channel
+        )
         if dispute_text is not None and claim_reference is not None:
             disputes_service.create(
                 db_session=db_session,

@@ -45,13 +45,12 @@ class ValidateVerifyForm(FormValidationAction):
         if any(t.reason == "crisis" for t in detect_triggers(turn.text)):
             # A crisis cue the classifier took for an answer: help first, then a human.
             events += await hand_off(turn, dispatcher, "crisis")
-            return events + [
-                SlotSet("claim_reference", STOPPED),
-                SlotSet("identity_proof", STOPPED),
-            ]
+            return [*events, SlotSet("claim_reference", STOPPED), SlotSet("identity_proof", STOPPED)]
         return events + await super().run(dispatcher, tracker, domain)
 
-    async def _locked(self, turn: Turn, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
+    async def _locked(
+        self, turn: Turn, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any] | None:
         state = await store.conversation(turn.sender_id, turn.channel)
         decision = verification_decision(
             failures=state.failed_verifications,
@@ -96,9 +95,15 @@ class ValidateVerifyForm(FormValidationAction):
         if record is not None and identity_matches(
             proof=proof, date_of_birth=record.date_of_birth, postcode=record.postcode
         ):
-            await store.mark_verified(turn.sender_id, turn.channel, record.reference, record.debtor_id)
-            await store.audit("verification_succeeded", sender_id=turn.sender_id,
-                              claim_reference=record.reference, reasons=("identity_verified",))
+            await store.mark_verified(
+                turn.sender_id, turn.channel, record.reference, record.debtor_id
+            )
+            await store.audit(
+                "verification_succeeded",
+                sender_id=turn.sender_id,
+                claim_reference=record.reference,
+                reasons=("identity_verified",),
+            )
             return {
                 "identity_proof": CHECKED,
                 "verified": True,
@@ -116,14 +121,20 @@ class ValidateVerifyForm(FormValidationAction):
         decision = verification_decision(
             failures=failures, policy=policy, now=moment, locked_until=None
         )
-        await store.audit("verification_failed", sender_id=turn.sender_id, decision=decision,
-                          data={"failures": failures})
+        await store.audit(
+            "verification_failed",
+            sender_id=turn.sender_id,
+            decision=decision,
+            data={"failures": failures},
+        )
         if not decision.allowed:
             await store.lock(turn.sender_id, lock_until(now=moment, policy=policy))
             await hand_off(turn, dispatcher, "verification_locked")
             return {"claim_reference": STOPPED, "identity_proof": STOPPED, "handed_off": True}
         remaining = policy.max_verification_failures - failures
-        say(dispatcher, turn.domain, "utter_verification_failed", turn.language, remaining=remaining)
+        say(
+            dispatcher, turn.domain, "utter_verification_failed", turn.language, remaining=remaining
+        )
         return {"claim_reference": None, "identity_proof": None}
 
 

@@ -124,7 +124,11 @@ class Stack:
         with open(self.log_dir / f"{name}.log", "ab") as log:
             # The child keeps its own copy of the descriptor.
             self.processes[name] = subprocess.Popen(
-                argv, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                argv,
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -136,14 +140,55 @@ class Stack:
         env = self._env(token)
         rasa = self.root / ".venv-rasa" / "bin" / "rasa"
         python = self.root / ".venv" / "bin" / "python"
-        self._spawn("actions", [str(python), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.action_port)], env)
-        self._spawn("rasa", [str(rasa), "run", "--enable-api", "--auth-token", token,
-                             "--model", str(self.model), "--endpoints", str(self._endpoints()),
-                             "--credentials", str(self.root / "bot" / "credentials.yml"),
-                             "--interface", self.host, "--port", str(self.rasa_port)], env)
-        self._spawn("gateway", [str(python), "-m", "uvicorn", "api.main:create_app", "--factory",
-                                "--host", self.host, "--port", str(self.gateway_port)], env)
+        self._spawn(
+            "actions",
+            [
+                str(python),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+            env,
+        )
+        self._spawn(
+            "rasa",
+            [
+                str(rasa),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                token,
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(self._endpoints()),
+                "--credentials",
+                str(self.root / "bot" / "credentials.yml"),
+                "--interface",
+                self.host,
+                "--port",
+                str(self.rasa_port),
+            ],
+            env,
+        )
+        self._spawn(
+            "gateway",
+            [
+                str(python),
+                "-m",
+                "uvicorn",
+                "api.main:create_app",
+                "--factory",
+                "--host",
+                self.host,
+                "--port",
+                str(self.gateway_port),
+            ],
+            env,
+        )
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until all three answer; raise if one exits or time runs out."""
@@ -187,8 +232,10 @@ class Stack:
             while True:
                 for name, proc in self.processes.items():
                     if proc.poll() is not None:
-                        print(f"quitt: {name} exited with code {proc.returncode}; stopping",
-                              file=sys.stderr)
+                        print(
+                            f"quitt: {name} exited with code {proc.returncode}; stopping",
+                            file=sys.stderr,
+                        )
                         return 1
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -36,7 +36,9 @@ class BotMessage(BaseModel):
     image: str | None = None
 
 
-@router.post("/webhooks/rest/webhook", response_model=list[BotMessage], response_model_exclude_none=True)
+@router.post(
+    "/webhooks/rest/webhook", response_model=list[BotMessage], response_model_exclude_none=True
+)
 async def rest_webhook(body: RestMessage, request: Request) -> list[BotMessage]:
     """Take a debtor message and answer with the bot's turns (none while an agent holds it)."""
     rasa: RasaClient = request.app.state.rasa

@@ -23,13 +23,17 @@ class RasaClient:
         self._token = token
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
 
-    async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(
+        self, *, sender: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Send one debtor message and return Rasa's bot messages."""
         payload = {"sender": sender, "message": text, "metadata": metadata}
         try:
             response = await self._http.post("/webhooks/rest/webhook", json=payload)
         except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"the dialogue engine is unreachable ({type(exc).__name__})") from exc
+            raise RasaUnavailable(
+                f"the dialogue engine is unreachable ({type(exc).__name__})"
+            ) from exc
         if response.status_code != 200:
             raise RasaUnavailable(f"the dialogue engine answered HTTP {response.status_code}")
         body = response.json()

@@ -3,6 +3,7 @@
 Run from the repo root: python3 bot/heldout/check_nlu.py
 Training files are named *_de.yml / *_en.yml; held-out files nlu_de.yml / nlu_en.yml.
 """
+
 import collections
 import glob
 import re
@@ -10,11 +11,37 @@ import sys
 
 import yaml
 
-INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "inform", "pay_full", "ask_settlement", "ask_deferral", "ask_instalments", "cannot_pay", "ask_claim_details", "choose_all", "dispute", "insolvency", "bereavement", "vulnerability", "crisis", "human_request", "bot_challenge", "ask_consequences", "ask_privacy", "chitchat", "out_of_scope"]
+INTENTS = [
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "inform",
+    "pay_full",
+    "ask_settlement",
+    "ask_deferral",
+    "ask_instalments",
+    "cannot_pay",
+    "ask_claim_details",
+    "choose_all",
+    "dispute",
+    "insolvency",
+    "bereavement",
+    "vulnerability",
+    "crisis",
+    "human_request",
+    "bot_challenge",
+    "ask_consequences",
+    "ask_privacy",
+    "chitchat",
+    "out_of_scope",
+]
 
 
 def load(path):
-    data = yaml.safe_load(open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
     assert str(data["version"]) == "3.1", path
     out = []
     for block in data["nlu"]:
@@ -45,8 +72,11 @@ def main():
     train = {"de": [], "en": []}
     for f in sorted(glob.glob("bot/data/nlu/*.yml")):
         train[lang_of(f)] += load(f)
-    held = {lang: load(f"bot/heldout/nlu_{lang}.yml") for lang in ("de", "en")
-            if glob.glob(f"bot/heldout/nlu_{lang}.yml")}
+    held = {
+        lang: load(f"bot/heldout/nlu_{lang}.yml")
+        for lang in ("de", "en")
+        if glob.glob(f"bot/heldout/nlu_{lang}.yml")
+    }
 
     ok = True
     alltrain = train["de"] + train["en"]
@@ -62,15 +92,21 @@ def main():
     for lang, ex in held.items():
         for intent, text in ex:
             if norm(text) in seen:
-                print(f"LEAK ({lang}): held-out {text!r} ({intent}) also in training ({seen[norm(text)]})")
+                print(
+                    f"LEAK ({lang}): held-out {text!r} ({intent}) also in training ({seen[norm(text)]})"
+                )
                 ok = False
 
     print(f"\n{'intent':20s} {'train_de':>8s} {'train_en':>8s} {'held_de':>8s} {'held_en':>8s}")
     tot = collections.Counter()
     for intent in INTENTS:
         row = []
-        for name, src in (("td", train["de"]), ("te", train["en"]),
-                          ("hd", held.get("de", [])), ("he", held.get("en", []))):
+        for name, src in (
+            ("td", train["de"]),
+            ("te", train["en"]),
+            ("hd", held.get("de", [])),
+            ("he", held.get("en", [])),
+        ):
             n = sum(1 for i, _ in src if i == intent)
             tot[name] += n
             row.append(n)

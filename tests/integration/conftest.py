@@ -74,7 +74,9 @@ class Gateway:
     def handoffs(self, state: str) -> list[dict[str, Any]]:
         """List handoffs in a state through the agent API."""
         response = self.http.get(
-            "/api/handoffs", params={"state": state}, headers={"Authorization": f"Bearer {self.token}"}
+            "/api/handoffs",
+            params={"state": state},
+            headers={"Authorization": f"Bearer {self.token}"},
         )
         assert response.status_code == 200, response.text
         return list(response.json())

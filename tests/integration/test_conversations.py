@@ -70,7 +70,11 @@ def test_german_debtor_agrees_an_instalment_plan(gateway: Gateway) -> None:
 
     claim = gateway.claim("260000117")
     assert (claim["principal"], claim["interest"], claim["fees"], claim["total"]) == (
-        "412.50", "9.18", "54.00", "475.68")
+        "412.50",
+        "9.18",
+        "54.00",
+        "475.68",
+    )
     plans = [p for p in claim["promises"] if p["kind"] == "instalment_plan"]
     assert len(plans) == 1
     plan = plans[0]
@@ -91,7 +95,8 @@ def test_english_debtor_takes_the_settlement(gateway: Gateway) -> None:
     assert "record" in gateway.texts(who, "yes please").lower()
     promises = gateway.claim("260000141")["promises"]
     assert [(p["kind"], p["amount"], p["discount"]) for p in promises] == [
-        ("settlement", "266.26", "29.58")]
+        ("settlement", "266.26", "29.58")
+    ]
 
 
 def test_offer_below_the_floor_gets_nearest_plan_then_a_human(gateway: Gateway) -> None:
