@@ -45,7 +45,8 @@ class ValidateVerifyForm(FormValidationAction):
         if any(t.reason == "crisis" for t in detect_triggers(turn.text)):
             # A crisis cue the classifier took for an answer: help first, then a human.
             events += await hand_off(turn, dispatcher, "crisis")
-            return [*events, SlotSet("claim_reference", STOPPED), SlotSet("identity_proof", STOPPED)]
+            stop = [SlotSet("claim_reference", STOPPED), SlotSet("identity_proof", STOPPED)]
+            return events + stop
         return events + await super().run(dispatcher, tracker, domain)
 
     async def _locked(

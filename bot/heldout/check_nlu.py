@@ -92,9 +92,8 @@ def main():
     for lang, ex in held.items():
         for intent, text in ex:
             if norm(text) in seen:
-                print(
-                    f"LEAK ({lang}): held-out {text!r} ({intent}) also in training ({seen[norm(text)]})"
-                )
+                where = seen[norm(text)]
+                print(f"LEAK ({lang}): held-out {text!r} ({intent}) also in training ({where})")
                 ok = False
 
     print(f"\n{'intent':20s} {'train_de':>8s} {'train_en':>8s} {'held_de':>8s} {'held_en':>8s}")
