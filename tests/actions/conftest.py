@@ -83,9 +83,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database(
-    template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def database(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the actions at a fresh copy of the seeded database."""
     path = tmp_path / "quitt.db"
     shutil.copyfile(template_db, path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,8 +49,9 @@ def test_an_unknown_response_is_a_key_error(domain: dict[str, Any]) -> None:
 def test_a_response_without_default_variation_is_a_key_error() -> None:
     only_english = {
         "responses": {
-            "utter_x": [{"condition": [{"type": "slot", "name": "language", "value": "en"}],
-                         "text": "x"}]
+            "utter_x": [
+                {"condition": [{"type": "slot", "name": "language", "value": "en"}], "text": "x"}
+            ]
         }
     }
     assert text(only_english, "utter_x", "en") == "x"
@@ -177,8 +178,16 @@ def test_turn_knows_a_detected_language_and_the_channel(domain: dict[str, Any]) 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("50", Decimal("50")), ("47.5", Decimal("47.5")), ("0", None), ("-5", None),
-     ("abc", None), ("NaN", None), ("Infinity", None), ("", None)],
+    [
+        ("50", Decimal("50")),
+        ("47.5", Decimal("47.5")),
+        ("0", None),
+        ("-5", None),
+        ("abc", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("", None),
+    ],
 )
 def test_turn_amount(domain: dict[str, Any], raw: str, expected: Decimal | None) -> None:
     turn = _turn(domain, entities=[{"entity": "amount", "value": raw}])
@@ -188,10 +197,14 @@ def test_turn_amount(domain: dict[str, Any], raw: str, expected: Decimal | None)
 def test_turn_date_accepts_only_iso_dates_from_today_on(domain: dict[str, Any]) -> None:
     future = today() + timedelta(days=3)
     past = today() - timedelta(days=1)
-    assert _turn(domain, entities=[{"entity": "date", "value": future.isoformat()}]).date() == future
-    assert _turn(domain, entities=[{"entity": "date", "value": today().isoformat()}]).date() == today()
-    assert _turn(domain, entities=[{"entity": "date", "value": past.isoformat()}]).date() is None
-    assert _turn(domain, entities=[{"entity": "date", "value": "morgen"}]).date() is None
+
+    def named(value: str) -> date | None:
+        return _turn(domain, entities=[{"entity": "date", "value": value}]).date()
+
+    assert named(future.isoformat()) == future
+    assert named(today().isoformat()) == today()
+    assert named(past.isoformat()) is None
+    assert named("morgen") is None
 
 
 def test_fallback_streak_counts_only_the_latest_run(domain: dict[str, Any]) -> None:
