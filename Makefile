@@ -9,7 +9,7 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install run test lint typecheck unit rasa-validate bench-nlu train clean
+.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu train clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
@@ -45,8 +45,13 @@ typecheck: $(APP)
 rasa-validate: $(RASA_RT)
 	scripts/rasa.sh data validate --config bot/config.yml --domain bot/domain --data bot/data
 
-test: install $(MODEL) lint typecheck rasa-validate
-	CI=$${CI:-} .venv/bin/python -m pytest -q
+# End-to-end test stories (DE and EN, happy and unhappy paths) through NLU and policies.
+rasa-stories: $(MODEL)
+	scripts/rasa.sh test core --stories bot/tests --model $(MODEL) --out results/stories \
+	  --fail-on-prediction-errors
+
+test: install $(MODEL) lint typecheck rasa-validate rasa-stories
+	.venv/bin/python -m pytest -q
 
 bench-nlu: install $(MODEL)
 	.venv/bin/python -m bench.nlu

@@ -33,13 +33,20 @@ def disclosure(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
     return [SlotSet("disclosed", True)]
 
 
-async def start_verification(turn: Turn, goal: dict[str, Any] | None) -> list[EventType]:
-    """Remember what the debtor wants and open the identity check."""
+async def start_verification(
+    turn: Turn, goal: dict[str, Any] | None, *, followup: bool = False
+) -> list[EventType]:
+    """Remember what the debtor wants and prepare the identity check.
+
+    For the intents of bot/data/rules.yml that need identity, a rule runs
+    verify_form next; elsewhere (`followup=True`) the action asks for the form.
+    """
     events: list[EventType] = [SlotSet("goal", goal)]
     reference = extract_reference(turn.text)
     if reference:
         events.append(SlotSet("claim_reference", reference))
-    events.append(FollowupAction("verify_form"))
+    if followup:
+        events.append(FollowupAction("verify_form"))
     return events
 
 
@@ -74,8 +81,13 @@ class QuittAction(Action):
             await store.set_language(turn.sender_id, turn.channel, turn.language)
         triggers = detect_triggers(turn.text)
         if any(t.reason == "crisis" for t in triggers) and self.name() != "action_handoff":
-            # The keyword net catches a crisis cue the classifier missed.
-            return events + await hand_off(turn, dispatcher, "crisis")
+            # The keyword net catches a crisis cue the classifier missed; listen
+            # next, even where a rule would open the identity check.
+            return [
+                *events,
+                *await hand_off(turn, dispatcher, "crisis"),
+                FollowupAction("action_listen"),
+            ]
         if self.needs_verification and not turn.verified:
             return events + await start_verification(turn, self.goal(turn))
         return events + await self.handle(turn, dispatcher)

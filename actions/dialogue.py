@@ -173,7 +173,7 @@ class ActionAffirm(QuittAction):
         if awaiting == "offer_agent":
             return await hand_off(turn, dispatcher, turn.slot("agent_reason") or "human_request")
         if not turn.verified:
-            return await start_verification(turn, None)
+            return await start_verification(turn, None, followup=True)
         if awaiting == "choose_claim":
             say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
             return []
@@ -207,7 +207,7 @@ class ActionDeny(QuittAction):
                 return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
         events: list[EventType] = [SlotSet("awaiting", None)]
         if not turn.verified:
-            return events + await start_verification(turn, None)
+            return events + await start_verification(turn, None, followup=True)
         return events + await _how_can_i_help(turn, dispatcher)
 
 
