@@ -203,3 +203,26 @@ async def run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> Resul
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, domain)
     return Result(events=list(events), messages=list(dispatcher.messages), tracker=tracker)
+
+
+def verified_slots(reference: str, *, selected: bool = True, **extra: Any) -> dict[str, Any]:
+    """Return the slots of a conversation verified for `reference` (and that claim chosen)."""
+    slots: dict[str, Any] = {
+        "disclosed": True,
+        "verified": True,
+        "claim_reference": reference,
+        "debtor_id": debtor_id(reference),
+    }
+    if selected:
+        slots["selected_claims"] = [reference]
+    return {**slots, **extra}
+
+
+def amount(value: str) -> dict[str, Any]:
+    """Return an `amount` entity."""
+    return {"entity": "amount", "value": value}
+
+
+def on(value: Any) -> dict[str, Any]:
+    """Return a `date` entity (ISO text)."""
+    return {"entity": "date", "value": str(value)}
