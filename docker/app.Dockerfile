@@ -10,6 +10,7 @@
 # --- the project and its dependencies, in a stage that may compile wheels -----
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
@@ -43,7 +44,7 @@ COPY nlu/ nlu/
 COPY voice/ voice/
 COPY data/ data/
 RUN mkdir -p /app/var && chown quitt:quitt /app/var
-USER quitt
+USER 10001:10001
 EXPOSE 8000 5055
 # Checks the gateway; the action server's container overrides it (docker-compose.yml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -13,6 +13,7 @@ ARG MODEL=train
 # --- dependencies, in a stage that may compile wheels ------------------------
 FROM python:3.10-slim AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
@@ -42,7 +43,7 @@ COPY bot/ bot/
 
 # --- the model: trained here (MODEL=train) ... --------------------------------
 FROM base AS model-train
-USER quitt
+USER 10001:10001
 # The Makefile's model target; the training cache is dropped afterwards.
 RUN rasa train --config bot/config.yml --domain bot/domain --data bot/data \
       --out models --fixed-model-name quitt \
@@ -54,9 +55,10 @@ FROM base AS model-prebuilt
 COPY --chown=quitt:quitt models/quitt.tar.gz models/quitt.tar.gz
 
 # --- the image ----------------------------------------------------------------
+# hadolint ignore=DL3006
 FROM model-${MODEL}
-COPY docker/endpoints.yml docker/rasa-entrypoint.sh docker/
-USER quitt
+COPY docker/endpoints.yml docker/rasa-entrypoint.sh /app/docker/
+USER 10001:10001
 EXPOSE 5005
 HEALTHCHECK --interval=30s --timeout=5s --start-period=180s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5005/', timeout=4)"]
