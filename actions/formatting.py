@@ -30,5 +30,7 @@ def day(value: date, language: str) -> str:
 
 def percent(fraction: Decimal, language: str) -> str:
     """Format a fraction such as 0.10 as a percentage."""
-    number = (fraction * 100).normalize()
-    return f"{number} %" if language == "de" else f"{number}%"
+    number = f"{(fraction * 100).normalize():f}"
+    if language == "de":
+        return f"{number.replace('.', ',')} %"
+    return f"{number}%"

@@ -248,6 +248,8 @@ async def make_offer(
         return _no_offer(turn, dispatcher, claims, decision)
     parts = [p for p in (_counter_intro(turn, decision, claims, amount),) if p]
     parts.append(describe(turn, decision.offer, claims[0].currency))
+    if decision.offer.kind == "instalment_plan" and amount is None:
+        parts.append(text(turn.domain, "utter_plan_hint", turn.language))
     dispatcher.utter_message(text="\n".join(parts))
     say(dispatcher, turn.domain, "utter_confirm_offer", turn.language)
     pending = offer_to_slot(

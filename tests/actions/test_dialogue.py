@@ -303,6 +303,7 @@ async def test_an_unverified_dispute_records_no_claim(domain: dict[str, Any]) ->
     ("language", "text", "hotline"),
     [
         ("de", "Ich will nicht mehr leben", "0800 111 0 111"),
+        ("en", "I just want to die", "988"),
         ("en", "I just want to die", "116 123"),
     ],
 )

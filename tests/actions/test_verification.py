@@ -100,6 +100,15 @@ async def test_a_reference_in_a_sentence_is_taken_without_saying_if_it_exists(
     assert known.messages == unknown.messages == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a reference ending a sentence ('... 260000117.') is refused as invalid",
+)
+async def test_a_reference_ending_a_sentence_is_accepted(domain: dict[str, Any]) -> None:
+    result = await give_reference(domain, "Mein Aktenzeichen ist 260000117.", sender())
+    assert result.slots == {"claim_reference": "260000117"}
+
+
 async def test_the_first_form_turn_discloses_the_assistant(domain: dict[str, Any]) -> None:
     tracker = form_tracker("claim_reference", "260000117", sender_id=sender())
     tracker.slots["disclosed"] = False
