@@ -111,7 +111,8 @@ def build_dockerfile(service: dict[str, Any]) -> Path:
     build = service["build"]
     if isinstance(build, str):
         return ROOT / build / "Dockerfile"
-    return ROOT / build.get("context", ".") / build.get("dockerfile", "Dockerfile")
+    context, name = str(build.get("context", ".")), str(build.get("dockerfile", "Dockerfile"))
+    return ROOT / context / name
 
 
 # --- checks ----------------------------------------------------------------------
@@ -181,9 +182,7 @@ def dependency_problems(compose: dict[str, Any]) -> list[str]:
         for dependency, spec in depends.items():
             condition = (spec or {}).get("condition")
             wanted = (
-                "service_completed_successfully"
-                if dependency in ONE_OFF
-                else "service_healthy"
+                "service_completed_successfully" if dependency in ONE_OFF else "service_healthy"
             )
             if condition != wanted:
                 problems.append(f"{name} waits for {dependency} with {condition}, not {wanted}")
@@ -209,9 +208,9 @@ def secret_problems(compose: dict[str, Any]) -> list[str]:
     problems = []
     for name, service in compose["services"].items():
         for key, value in environment(service).items():
-            if SECRET_NAME.search(key) and value is not None:
-                if not REQUIRED_REF.fullmatch(str(value)):
-                    problems.append(f"{name}: {key} is not a ${{VAR:?…}} reference")
+            secret = SECRET_NAME.search(key) and value is not None
+            if secret and not REQUIRED_REF.fullmatch(str(value)):
+                problems.append(f"{name}: {key} is not a ${{VAR:?…}} reference")
             for match in URL_PASSWORD.finditer(str(value or "")):
                 if not REQUIRED_REF.fullmatch(match["password"]):
                     problems.append(f"{name}: {key} has a password in its URL")
@@ -456,8 +455,7 @@ def _stub_rasa(tmp_path: Path) -> Path:
     """Put a `rasa` on PATH that prints its arguments and the endpoint variables."""
     lines = ["#!/bin/sh", 'printf "arg %s\\n" "$@"']
     lines += [
-        f"printf 'env %s=%s\\n' {name} \"${{{name}:-}}\""
-        for name in sorted(endpoint_variables())
+        f"printf 'env %s=%s\\n' {name} \"${{{name}:-}}\"" for name in sorted(endpoint_variables())
     ]
     stub = tmp_path / "rasa"
     stub.write_text("\n".join(lines) + "\n", encoding="utf-8")
