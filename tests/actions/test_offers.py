@@ -139,6 +139,20 @@ async def test_a_feasible_plan_is_offered_for_confirmation(domain: dict[str, Any
     assert audit.policy_version == "default@2026-11-1"
 
 
+async def test_a_plan_without_an_amount_uses_the_default_term_and_hints(
+    domain: dict[str, Any],
+) -> None:
+    result = await offer(domain, "ask_instalments")
+    pending = result.slots["pending_offer"]
+    assert len(pending["instalments"]) == 6
+    assert total_of(pending) == Decimal("475.68")
+    assert result.texts[0].endswith(
+        "Passt die Rate nicht? Nennen Sie mir einfach den Betrag, den Sie monatlich zahlen können."
+    )
+    named = await offer(domain, "ask_instalments", entities=[amount("50")])
+    assert "Passt die Rate nicht?" not in named.text
+
+
 def date_of(instalment: dict[str, Any]) -> date:
     return date.fromisoformat(instalment["due_date"])
 
