@@ -50,6 +50,11 @@ async def start_verification(
     return events
 
 
+def is_crisis(turn: Turn) -> bool:
+    """Tell whether the message is a crisis cue (by intent or by the keyword net)."""
+    return turn.intent == "crisis" or any(t.reason == "crisis" for t in detect_triggers(turn.text))
+
+
 class QuittAction(Action):
     """Base class: subclasses implement `handle` for a verified or unverified turn."""
 
@@ -76,18 +81,14 @@ class QuittAction(Action):
         if turn.slot("handed_off"):
             # A human holds the conversation; the gateway normally never forwards.
             return []
+        if is_crisis(turn):
+            # Crisis help comes before anything else, the disclosure included; then
+            # listen, even where a rule would open the identity check.
+            events = await hand_off(turn, dispatcher, "crisis")
+            return [*events, *disclosure(turn, dispatcher), FollowupAction("action_listen")]
         events = disclosure(turn, dispatcher)
         if turn.language_detected:
             await store.set_language(turn.sender_id, turn.channel, turn.language)
-        triggers = detect_triggers(turn.text)
-        if any(t.reason == "crisis" for t in triggers) and self.name() != "action_handoff":
-            # The keyword net catches a crisis cue the classifier missed; listen
-            # next, even where a rule would open the identity check.
-            return [
-                *events,
-                *await hand_off(turn, dispatcher, "crisis"),
-                FollowupAction("action_listen"),
-            ]
         if self.needs_verification and not turn.verified:
             return events + await start_verification(turn, self.goal(turn))
         return events + await self.handle(turn, dispatcher)

@@ -16,19 +16,29 @@ from actions.texts import DEFAULT_LANGUAGE, LANGUAGES
 from api.config import get_settings
 from policy.config import CreditorPolicy, PolicyBook, load_policies
 
-# A claim reference: 6-20 letters/digits (with - or /) holding at least 5 digits.
-# A 5-digit postcode and a date of birth are not references.
-_REFERENCE = re.compile(r"(?<![\w./-])([A-Za-z]{0,4}[-/]?\d[\d/-]{4,18}\d)(?![\w./-]|\.\d)")
+# A claim reference: 6-20 letters/digits (with - or /) holding at least 5 digits,
+# optionally after a short letter prefix ("AZ-260000117"). A 5-digit postcode, a
+# date and a phone number ("+49…") are not references.
+_REFERENCE = re.compile(r"(?<![\w./+-])([A-Za-z]{0,4}[-/]?\d[\d/-]{4,18}\d)(?![\w/-]|[.,]\d)")
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 
 
 def extract_reference(text: str) -> str | None:
     """Return the claim reference in a message, or None."""
     for match in _REFERENCE.finditer(text or ""):
         candidate = match.group(1)
+        if _DATE_LIKE.match(candidate):
+            continue
         digits = sum(ch.isdigit() for ch in candidate)
         if digits >= 6 or (digits >= 5 and not candidate.isdigit()):
             return candidate.upper()
     return None
+
+
+def reference_variants(reference: str) -> list[str]:
+    """Return the spellings to look a reference up by: as given, then digits only."""
+    digits = "".join(ch for ch in reference if ch.isdigit())
+    return [reference] if digits == reference else [reference, digits]
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import store
 from actions.base import QuittAction, disclosure
 from actions.claims import present_claims
-from actions.context import Turn, extract_reference, now, policy_named
+from actions.context import Turn, extract_reference, now, policy_named, reference_variants
 from actions.escalation import hand_off
 from actions.texts import say
 from policy.escalation import detect_triggers
@@ -41,17 +41,19 @@ class ValidateVerifyForm(FormValidationAction):
     ) -> list[EventType]:
         """Run the disclosure on a first turn, then the slot validation."""
         turn = Turn.from_tracker(tracker, domain)
-        events = disclosure(turn, dispatcher)
         if any(t.reason == "crisis" for t in detect_triggers(turn.text)):
             # A crisis cue the classifier took for an answer: help first, then a human.
-            events += await hand_off(turn, dispatcher, "crisis")
-            stop = [SlotSet("claim_reference", STOPPED), SlotSet("identity_proof", STOPPED)]
-            return events + stop
+            await hand_off(turn, dispatcher, "crisis")
+            return [
+                *disclosure(turn, dispatcher),
+                SlotSet("handed_off", True),
+                SlotSet("claim_reference", STOPPED),
+                SlotSet("identity_proof", STOPPED),
+            ]
+        events = disclosure(turn, dispatcher)
         return events + await super().run(dispatcher, tracker, domain)
 
-    async def _locked(
-        self, turn: Turn, dispatcher: CollectingDispatcher
-    ) -> dict[str, Any] | None:
+    async def _locked(self, turn: Turn, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
         state = await store.conversation(turn.sender_id, turn.channel)
         decision = verification_decision(
             failures=state.failed_verifications,
@@ -92,7 +94,9 @@ class ValidateVerifyForm(FormValidationAction):
         if proof is None or not reference:
             say(dispatcher, domain, "utter_proof_invalid", turn.language)
             return {"identity_proof": None}
-        record = await store.identity_record(reference)
+        record = None
+        for spelling in reference_variants(reference):
+            record = record or await store.identity_record(spelling)
         if record is not None and identity_matches(
             proof=proof, date_of_birth=record.date_of_birth, postcode=record.postcode
         ):

@@ -34,7 +34,7 @@ def tracker_store(database_url: str, root: Path) -> dict[str, Any]:
         store: dict[str, Any] = {
             "type": "SQL",
             "dialect": "postgresql",
-            "host": url.host or "127.0.0.1",
+            "url": url.host or "127.0.0.1",
             "port": url.port or 5432,
             "db": url.database,
             "username": url.username or "postgres",

@@ -78,9 +78,10 @@ def record_failed_verification(
 
 
 def lock(*, db_session: Session, sender_id: str, until: datetime) -> Conversation:
-    """Lock identity checks for the conversation until the given time."""
+    """Lock identity checks until the given time; the failure count starts over after it."""
     conversation = get_or_raise(db_session=db_session, sender_id=sender_id)
     conversation.locked_until = until
+    conversation.failed_verifications = 0
     db_session.flush()
     return conversation
 

@@ -445,11 +445,6 @@ async def test_explaining_needs_verification(domain: dict[str, Any]) -> None:
     assert result.slots == {"goal": None, "claim_reference": "260000117"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP in policy/escalation.py: German inverted word order "
-    "('sonst bringe ich mich um') is not a crisis cue",
-)
 @pytest.mark.parametrize(
     "text", ["50 im Monat, sonst bringe ich mich um", "dann nehme ich mir das Leben"]
 )

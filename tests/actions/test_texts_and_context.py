@@ -135,17 +135,10 @@ def test_none_is_no_reference() -> None:
     assert extract_reference(None) is None  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sentence-final full stop hides the reference (lookahead forbids '.')",
-)
 def test_a_reference_at_the_end_of_a_sentence_is_found() -> None:
     assert extract_reference("Mein Aktenzeichen ist 260000117.") == "260000117"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: ISO and slash dates of birth are taken for claim references"
-)
 @pytest.mark.parametrize("message", ["1987-03-14", "geboren 14/03/1987"])
 def test_dates_with_dashes_or_slashes_are_not_references(message: str) -> None:
     assert extract_reference(message) is None

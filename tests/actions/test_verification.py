@@ -100,10 +100,6 @@ async def test_a_reference_in_a_sentence_is_taken_without_saying_if_it_exists(
     assert known.messages == unknown.messages == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a reference ending a sentence ('... 260000117.') is refused as invalid",
-)
 async def test_a_reference_ending_a_sentence_is_accepted(domain: dict[str, Any]) -> None:
     result = await give_reference(domain, "Mein Aktenzeichen ist 260000117.", sender())
     assert result.slots == {"claim_reference": "260000117"}
@@ -188,7 +184,7 @@ async def test_the_third_failure_locks_and_hands_off(domain: dict[str, Any]) -> 
     }
     assert "gesperrt" in result.text and "Versuch" not in result.text
     row = conversation(who)
-    assert row.failed_verifications == 3
+    assert row.failed_verifications == 0  # counting starts over once the lock ends
     assert row.locked_until is not None and row.locked_until > now() + timedelta(minutes=29)
     assert row.state == "queued"
     [handoff] = rows(Handoff, conversation_id=who)
@@ -209,11 +205,6 @@ async def test_while_locked_even_the_right_answers_are_refused(domain: dict[str,
     assert len(rows(Handoff, conversation_id=who)) == 1  # the active handoff is reused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the failure count is never reset when the lock is set, so the 30-minute "
-    "lock never ends",
-)
 async def test_after_the_lock_ends_the_debtor_may_try_again(domain: dict[str, Any]) -> None:
     who = sender()
     for _ in range(3):
@@ -235,7 +226,6 @@ async def test_a_crisis_cue_inside_the_form_gets_help_and_stops_it(domain: dict[
     assert result.slots["claim_reference"] == "stopped"
     assert result.slots["identity_proof"] == "stopped"
     assert result.slots["handed_off"] is True
-    assert {"event": "active_loop", "timestamp": None, "name": None} in result.events
     [handoff] = rows(Handoff, conversation_id=who)
     assert handoff.reason == "crisis"
 
