@@ -55,7 +55,9 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, 
         upgrade(url)
         engine = make_engine(url)
         with session_scope(engine) as db_session:
-            claims_service.import_file(db_session=db_session, path=ROOT / "data" / "demo_claims.json")
+            claims_service.import_file(
+                db_session=db_session, path=ROOT / "data" / "demo_claims.json"
+            )
             agents_service.create_agent(
                 db_session=db_session, email=AGENT_EMAIL, password=AGENT_PASSWORD
             )
