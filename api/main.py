@@ -24,6 +24,7 @@ from api.claims.views import router as claims_router
 from api.config import get_settings
 from api.db import SessionDep
 from api.errors import register_error_handlers
+from api.events.bus import make_bus
 from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
 
@@ -123,12 +124,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=token)
     app.state.rasa = rasa
+    if settings.redis_url:
+        # Across processes: every gateway sees every console event.
+        app.state.bus = make_bus(settings.redis_url)
     if app.state.rasa_check is _rasa_ok:
         # A check set by the embedding code (tests) wins over the real one.
         app.state.rasa_check = rasa.healthy
     try:
         yield
     finally:
+        await app.state.bus.close()
         await rasa.aclose()
 
 
@@ -140,6 +145,7 @@ def create_app() -> FastAPI:
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     app.state.rasa_check = _rasa_ok
+    app.state.bus = make_bus(None)
     app.add_middleware(MetricsMiddleware, registry=registry)
     register_error_handlers(app)
     for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):

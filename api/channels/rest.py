@@ -46,6 +46,8 @@ async def rest_webhook(body: RestMessage, request: Request) -> list[BotMessage]:
     if not body.message:
         return []
     replies = await handle_inbound(
-        Inbound(sender=body.sender, channel="rest", text=body.message, metadata=metadata), rasa=rasa
+        Inbound(sender=body.sender, channel="rest", text=body.message, metadata=metadata),
+        rasa=rasa,
+        bus=request.app.state.bus,
     )
     return [BotMessage.model_validate({"recipient_id": body.sender, **r}) for r in replies]

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.conversations import service as conversations_service
+from api.conversations.models import Message
 from api.db import session_scope
+from api.dialogue.agents import message_view, take_undelivered
+from api.events.bus import CONSOLE, EventBus
 from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
 
@@ -54,55 +57,89 @@ class _SenderLocks:
 sender_locks = _SenderLocks()
 
 
-def _record_inbound(db_session: Session, message: Inbound) -> tuple[bool, str | None]:
-    """Store the message; return whether a human holds the conversation, and its language."""
+@dataclass(frozen=True)
+class _Recorded:
+    held: bool
+    language: str | None
+    message: dict[str, Any]
+    agent_replies: list[dict[str, Any]]
+
+
+def _record_inbound(db_session: Session, inbound: Inbound) -> _Recorded:
+    """Store the message; tell whether a human holds the conversation; take agent replies."""
     conversation = conversations_service.get_or_create(
-        db_session=db_session, sender_id=message.sender, channel=message.channel
+        db_session=db_session, sender_id=inbound.sender, channel=inbound.channel
     )
-    conversations_service.add_message(
+    message = conversations_service.add_message(
         db_session=db_session,
-        sender_id=message.sender,
+        sender_id=inbound.sender,
         direction="in",
         author="debtor",
-        text=message.text,
+        text=inbound.text,
     )
-    held = handoffs_service.active_for(db_session=db_session, conversation_id=message.sender)
-    return held is not None, conversation.language
+    held = handoffs_service.active_for(db_session=db_session, conversation_id=inbound.sender)
+    replies = [
+        message_view(m) for m in take_undelivered(db_session=db_session, sender_id=inbound.sender)
+    ]
+    return _Recorded(held is not None, conversation.language, message_view(message), replies)
 
 
-def _record_outbound(db_session: Session, sender: str, replies: list[dict[str, Any]]) -> None:
+def _record_outbound(
+    db_session: Session, sender: str, replies: list[dict[str, Any]]
+) -> list[Message]:
+    stored = []
     for reply in replies:
         extra = {k: v for k, v in reply.items() if k in ("buttons", "custom", "image")}
-        conversations_service.add_message(
-            db_session=db_session,
-            sender_id=sender,
-            direction="out",
-            author="bot",
-            text=str(reply.get("text") or ""),
-            data=extra or None,
+        stored.append(
+            conversations_service.add_message(
+                db_session=db_session,
+                sender_id=sender,
+                direction="out",
+                author="bot",
+                text=str(reply.get("text") or ""),
+                data=extra or None,
+            )
         )
+    return stored
 
 
-async def handle_inbound(message: Inbound, *, rasa: RasaClient) -> list[dict[str, Any]]:
-    """Record the message and, unless a human holds the conversation, answer through Rasa."""
+def agent_turns(sender: str, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return agent replies in Rasa's REST-channel shape, marked as coming from a person."""
+    return [
+        {"recipient_id": sender, "text": r["text"], "custom": {"author": "agent"}} for r in replies
+    ]
 
-    def record() -> tuple[bool, str | None]:
+
+async def handle_inbound(
+    inbound: Inbound, *, rasa: RasaClient, bus: EventBus
+) -> list[dict[str, Any]]:
+    """Record the message and, unless a human holds the conversation, answer through Rasa.
+
+    Agent replies the debtor has not seen yet come first in the answer.
+    """
+
+    def record() -> _Recorded:
         with session_scope() as db_session:
-            return _record_inbound(db_session, message)
+            return _record_inbound(db_session, inbound)
 
-    async with sender_locks(message.sender):
-        held, language = await asyncio.to_thread(record)
-        if held:
+    async with sender_locks(inbound.sender):
+        recorded = await asyncio.to_thread(record)
+        await bus.publish(CONSOLE, {"type": "message", **recorded.message})
+        waiting = agent_turns(inbound.sender, recorded.agent_replies)
+        if recorded.held:
             # An agent has the conversation: the bot stays silent, the console sees it.
-            return []
-        metadata = {**message.metadata, "channel": message.channel}
-        if language and "language" not in metadata:
-            metadata["language"] = language
-        replies = await rasa.send(sender=message.sender, text=message.text, metadata=metadata)
+            return waiting
+        metadata = {**inbound.metadata, "channel": inbound.channel}
+        if recorded.language and "language" not in metadata:
+            metadata["language"] = recorded.language
+        replies = await rasa.send(sender=inbound.sender, text=inbound.text, metadata=metadata)
 
-        def store() -> None:
+        def store() -> list[dict[str, Any]]:
             with session_scope() as db_session:
-                _record_outbound(db_session, message.sender, replies)
+                return [
+                    message_view(m) for m in _record_outbound(db_session, inbound.sender, replies)
+                ]
 
-        await asyncio.to_thread(store)
-        return replies
+        for view in await asyncio.to_thread(store):
+            await bus.publish(CONSOLE, {"type": "message", **view})
+        return waiting + replies

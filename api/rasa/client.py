@@ -41,11 +41,46 @@ class RasaClient:
             raise RasaUnavailable("the dialogue engine answered something unexpected")
         return [m for m in body if isinstance(m, dict)]
 
+    def _params(self) -> dict[str, str] | None:
+        return {"token": self._token} if self._token else None
+
+    async def append_events(self, *, sender: str, events: list[dict[str, Any]]) -> None:
+        """Append events to a conversation's tracker (Rasa's HTTP API)."""
+        try:
+            response = await self._http.post(
+                f"/conversations/{sender}/tracker/events", json=events, params=self._params()
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(
+                f"the dialogue engine is unreachable ({type(exc).__name__})"
+            ) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(
+                f"the dialogue engine refused the events: HTTP {response.status_code}"
+            )
+
+    async def trigger_intent(
+        self, *, sender: str, intent: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Make the bot act on an intent the gateway decided on; return its messages."""
+        body = {"name": intent, "entities": {}, "metadata": metadata or {}}
+        try:
+            response = await self._http.post(
+                f"/conversations/{sender}/trigger_intent", json=body, params=self._params()
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(
+                f"the dialogue engine is unreachable ({type(exc).__name__})"
+            ) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"the dialogue engine answered HTTP {response.status_code}")
+        messages = response.json().get("messages") or []
+        return [m for m in messages if isinstance(m, dict)]
+
     async def healthy(self) -> bool:
         """Return whether Rasa is up with a model loaded."""
-        params = {"token": self._token} if self._token else None
         try:
-            response = await self._http.get("/status", params=params, timeout=5.0)
+            response = await self._http.get("/status", params=self._params(), timeout=5.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200 and bool(response.json().get("model_file"))
