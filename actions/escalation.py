@@ -19,6 +19,7 @@ INTENT_REASONS = {
     "bereavement": "bereavement",
     "vulnerability": "vulnerability",
     "crisis": "crisis",
+    "EXTERNAL_negative_sentiment": "negative_sentiment",
 }
 
 

@@ -18,6 +18,7 @@ from api.dialogue.agents import message_view, take_undelivered
 from api.events.bus import CONSOLE, EventBus
 from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
+from policy.escalation import CRISIS_HELP, detect_triggers
 
 logger = logging.getLogger(__name__)
 
@@ -128,18 +129,31 @@ async def handle_inbound(
         waiting = agent_turns(inbound.sender, recorded.agent_replies)
         if recorded.held:
             # An agent has the conversation: the bot stays silent, the console sees it.
+            # Only a crisis cue is answered at once, with crisis help.
+            if any(t.reason == "crisis" for t in detect_triggers(inbound.text)):
+                help_text = CRISIS_HELP.get(recorded.language or "de", CRISIS_HELP["de"])
+                crisis = [{"recipient_id": inbound.sender, "text": help_text}]
+                await _store_and_publish(inbound.sender, crisis, bus)
+                await bus.publish(
+                    CONSOLE,
+                    {"type": "alert", "reason": "crisis", "conversation_id": inbound.sender},
+                )
+                return waiting + crisis
             return waiting
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language
         replies = await rasa.send(sender=inbound.sender, text=inbound.text, metadata=metadata)
-
-        def store() -> list[dict[str, Any]]:
-            with session_scope() as db_session:
-                return [
-                    message_view(m) for m in _record_outbound(db_session, inbound.sender, replies)
-                ]
-
-        for view in await asyncio.to_thread(store):
-            await bus.publish(CONSOLE, {"type": "message", **view})
+        await _store_and_publish(inbound.sender, replies, bus)
         return waiting + replies
+
+
+async def _store_and_publish(sender: str, replies: list[dict[str, Any]], bus: EventBus) -> None:
+    """Put bot turns in the transcript and show them in the console."""
+
+    def store() -> list[dict[str, Any]]:
+        with session_scope() as db_session:
+            return [message_view(m) for m in _record_outbound(db_session, sender, replies)]
+
+    for view in await asyncio.to_thread(store):
+        await bus.publish(CONSOLE, {"type": "message", **view})

@@ -192,3 +192,11 @@ def test_verification_locks_after_three_failures(gateway: Gateway) -> None:
     queued = [h for h in gateway.handoffs("queued") if h["sender"] == who]
     assert [h["reason"] for h in queued] == ["verification_locked"]
     assert queued[0]["claim_reference"] is None
+
+
+def test_crisis_while_a_human_holds_the_conversation_gets_help_at_once(gateway: Gateway) -> None:
+    who = sender()
+    gateway.texts(who, "Ich möchte bitte mit einem Mitarbeiter sprechen")
+    assert gateway.say(who, "Hallo? Ist da jemand?") == []  # held: the bot stays silent
+    answer = gateway.texts(who, "ich kann nicht mehr, ich will nicht mehr leben")
+    assert "0800 111 0 111" in answer
