@@ -78,6 +78,7 @@ class Stack:
     log_dir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _token: str = ""
 
     def _env(self, token: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUITT_")}
@@ -136,8 +137,8 @@ class Stack:
         """Start Rasa, the action server and the gateway (not waiting for them)."""
         if not self.model.exists():
             raise SystemExit(f"no Rasa model at {self.model}: run `make train` first")
-        token = secrets.token_urlsafe(24)
-        env = self._env(token)
+        self._token = secrets.token_urlsafe(24)
+        env = self._env(self._token)
         rasa = self.root / ".venv-rasa" / "bin" / "rasa"
         python = self.root / ".venv" / "bin" / "python"
         self._spawn(
@@ -160,7 +161,7 @@ class Stack:
                 "run",
                 "--enable-api",
                 "--auth-token",
-                token,
+                self._token,
                 "--model",
                 str(self.model),
                 "--endpoints",
@@ -189,6 +190,22 @@ class Stack:
             ],
             env,
         )
+
+    def add_gateway(self, port: int, name: str = "gateway-2") -> None:
+        """Start one more gateway process on `port`, sharing Rasa, database and bus."""
+        python = self.root / ".venv" / "bin" / "python"
+        argv = [
+            str(python),
+            "-m",
+            "uvicorn",
+            "api.main:create_app",
+            "--factory",
+            "--host",
+            self.host,
+            "--port",
+            str(port),
+        ]
+        self._spawn(name, argv, self._env(self._token))
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until all three answer; raise if one exits or time runs out."""
