@@ -82,14 +82,8 @@ class Gateway:
         return list(response.json())
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Run the whole stack on free ports with a migrated, seeded SQLite database."""
-    model = ROOT / "models" / "quitt.tar.gz"
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: `make test` trains it first")
-    workdir = tmp_path_factory.mktemp("stack")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
+def seed_database(url: str) -> None:
+    """Migrate a database and load the demo claims and a supervisor into it."""
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as db_session:
@@ -98,6 +92,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             db_session=db_session, email=AGENT_EMAIL, password=AGENT_PASSWORD, role="supervisor"
         )
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run the whole stack on free ports with a migrated, seeded SQLite database."""
+    model = ROOT / "models" / "quitt.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first")
+    workdir = tmp_path_factory.mktemp("stack")
+    url = f"sqlite:///{workdir / 'quitt.db'}"
+    seed_database(url)
     running = Stack(
         database_url=url,
         gateway_port=_free_port(),

@@ -11,13 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.agents import service as agents_service
-from api.claims import service as claims_service
-from api.config import ROOT
-from api.db import make_engine, session_scope
-from api.db.migrate import upgrade
+from api.db import make_engine
 from api.launcher import Stack
-from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD, Gateway, _free_port
+from tests.integration.conftest import Gateway, _free_port, seed_database
 
 POSTGRES_URL = os.environ.get(
     "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -52,16 +48,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, 
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        engine = make_engine(url)
-        with session_scope(engine) as db_session:
-            claims_service.import_file(
-                db_session=db_session, path=ROOT / "data" / "demo_claims.json"
-            )
-            agents_service.create_agent(
-                db_session=db_session, email=AGENT_EMAIL, password=AGENT_PASSWORD
-            )
-        engine.dispose()
+        seed_database(url)
         stack = Stack(
             database_url=url,
             redis_url=f"redis://{REDIS[0]}:{REDIS[1]}/0",
