@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.agents.views import router as auth_router
 from api.channels.rest import router as rest_router
 from api.claims.views import router as claims_router
+from api.console.router import router as console_router
 from api.config import get_settings
 from api.db import SessionDep
 from api.errors import register_error_handlers
@@ -150,4 +151,5 @@ def create_app() -> FastAPI:
     register_error_handlers(app)
     for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):
         app.include_router(router)
+    app.include_router(console_router)
     return app

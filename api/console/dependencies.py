@@ -1,0 +1,18 @@
+"""The acting agent, as the console's operations want it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.agents.dependencies import CurrentAgent
+from api.dialogue.agents import Acting
+
+
+def get_acting(agent: CurrentAgent) -> Acting:
+    """Return the authenticated agent's id and role (401 without a valid token)."""
+    return Acting(id=agent.id, role=agent.role)
+
+
+ActingAgent = Annotated[Acting, Depends(get_acting)]

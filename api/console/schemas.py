@@ -1,0 +1,151 @@
+"""Console API answers and request bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.db.schemas import Money
+from api.disputes.schemas import DisputeOut
+from api.promises.schemas import PromiseOut
+
+
+class _In(BaseModel):
+    """Strict input: unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextIn(_In):
+    """A reply to the debtor or a private note."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CloseIn(_In):
+    """How a handoff ended."""
+
+    outcome: str = Field(min_length=1, max_length=500)
+
+
+class MeOut(BaseModel):
+    """The agent behind the token."""
+
+    id: int
+    email: str
+    role: str
+
+
+class QueueItemOut(BaseModel):
+    """One open handoff in the queue."""
+
+    id: int
+    conversation_id: str
+    reason: str
+    channel: str
+    language: str | None
+    state: str
+    assigned_agent_id: int | None
+    created_at: datetime
+    waiting_seconds: int
+    sentiment: dict[str, Any] | None
+    claim_reference: str | None
+    last_message_at: datetime | None
+
+
+class HandoffOut(BaseModel):
+    """A handoff with everything the console's detail view shows about it."""
+
+    id: int
+    conversation_id: str
+    reason: str
+    channel: str
+    language: str | None
+    state: str
+    assigned_agent_id: int | None
+    created_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+    waiting_seconds: int
+    claim_reference: str | None
+    sentiment_trail: list[Any]
+
+
+class MessageOut(BaseModel):
+    """One transcript line (`api.dialogue.agents.message_view`)."""
+
+    id: int
+    conversation_id: str
+    direction: str
+    author: str
+    text: str
+    buttons: list[Any] | None = None
+    sentiment: dict[str, Any] | None = None
+    agent_id: int | None = None
+    created_at: str
+
+
+class NoteOut(BaseModel):
+    """A private note on a handoff."""
+
+    id: int
+    agent_id: int
+    text: str
+    created_at: str
+
+
+class ClaimSummaryOut(BaseModel):
+    """The verified claim as the agent needs it: amounts kept apart, promises, disputes."""
+
+    reference: str
+    creditor: str
+    debtor_name: str
+    subject: str
+    due_date: date
+    currency: str
+    principal: Money
+    interest: Money
+    fees: Money
+    total: Money
+    status: str
+    promises: list[PromiseOut]
+    disputes: list[DisputeOut]
+
+
+class HandoffDetailOut(BaseModel):
+    """The console's conversation view."""
+
+    handoff: HandoffOut
+    conversation_state: str
+    transcript: list[MessageOut]
+    notes: list[NoteOut]
+    claim: ClaimSummaryOut | None
+
+
+class HandoffEventOut(BaseModel):
+    """A handoff's new state after an agent acted on it."""
+
+    type: str
+    handoff_id: int
+    conversation_id: str
+    state: str
+    reason: str
+    assigned_agent_id: int | None
+
+
+class NoteEventOut(NoteOut):
+    """A note just written, with the handoff it belongs to."""
+
+    type: Literal["note"] = "note"
+    handoff_id: int
+    conversation_id: str
+
+
+class CannedReplyOut(BaseModel):
+    """One canned reply in one language."""
+
+    id: str
+    title: str
+    text: str
