@@ -40,6 +40,16 @@
     deferral: "Stundung",
   };
   const PROMISE_STATUS = { pending: "offen", kept: "eingehalten", broken: "gebrochen", cancelled: "storniert" };
+  const OUTCOMES = {
+    handed_back: "an den Bot zurückgegeben",
+    payment_arranged: "Zahlung vereinbart",
+    instalment_plan_agreed: "Ratenplan vereinbart",
+    dispute_recorded: "Widerspruch aufgenommen",
+    referred_to_debt_advice: "an Schuldnerberatung verwiesen",
+    vulnerability_support: "besondere Lebenslage – Forderung ruht",
+    no_response: "keine Antwort",
+    other: "Sonstiges",
+  };
   const DISPUTE_STATUS = { open: "offen", resolved: "geklärt", rejected: "abgelehnt", upheld: "berechtigt" };
 
   const state = {
@@ -364,14 +374,14 @@
     $("no-selection").hidden = true;
     $("conversation").hidden = false;
     $("conv-title").textContent = `${label(REASONS, h.reason)} · ${h.conversation_id}`;
-    $("conv-meta").replaceChildren(
+    $("conv-meta").replaceChildren(...[
       stateBadge(h.state),
       el("span", { text: label(CHANNELS, h.channel) }),
       el("span", { text: `Sprache ${(h.language || "de").toUpperCase()}` }),
       el("span", { text: h.state === "closed" ? `geschlossen ${formatTime(h.closed_at)}` : formatWaiting(h.waiting_seconds) }),
       h.assigned_agent_id ? el("span", { text: h.assigned_agent_id === (state.me && state.me.id) ? "bei Ihnen" : `bei Mitarbeiter #${h.assigned_agent_id}` }) : null,
-      h.outcome ? el("span", { text: `Ergebnis: ${h.outcome}` }) : null,
-    );
+      h.outcome ? el("span", { text: `Ergebnis: ${label(OUTCOMES, h.outcome)}` }) : null,
+    ].filter(Boolean));
 
     const transcript = $("transcript");
     transcript.replaceChildren();
