@@ -77,6 +77,7 @@ async def add_note(
     """Add a private note to a handoff the agent may see."""
 
     def check() -> None:
+        """Refuse handoffs the agent may not see."""
         with session_scope() as db_session:
             console_service.visible_handoff(
                 db_session=db_session, handoff_id=handoff_id, agent=agent

@@ -39,6 +39,7 @@ VERIFIED_REFERENCE = "260000117"
 
 
 def _clear_caches() -> None:
+    """Forget the cached settings and engine, so the next use reads the test database."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
