@@ -9,12 +9,13 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu train clean
+.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment train chromium clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
 	@echo "make test       install what is missing and run every check CI runs"
 	@echo "make bench-nlu  intent F1 per language (held-out) and entity accuracy"
+	@echo "make bench-sentiment  sentiment P/R/F1 per class, escalation recall, false escalations, latency"
 
 $(APP): pyproject.toml scripts/make-venv.sh
 	scripts/make-venv.sh app
@@ -50,11 +51,18 @@ rasa-stories: $(MODEL)
 	scripts/rasa.sh test core --stories bot/tests --model $(MODEL) --out results/stories \
 	  --fail-on-prediction-errors
 
-test: install $(MODEL) lint typecheck rasa-validate rasa-stories
+# Debian's Chromium for the console's browser test (installed once, from apt).
+chromium:
+	scripts/install-chromium.sh
+
+test: install chromium $(MODEL) lint typecheck rasa-validate rasa-stories
 	.venv/bin/python -m pytest -q
 
 bench-nlu: install $(MODEL)
 	.venv/bin/python -m bench.nlu
+
+bench-sentiment: $(APP)
+	.venv/bin/python -m bench.sentiment
 
 clean:
 	rm -rf models var results

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     model_path: Path = ROOT / "models" / "quitt.tar.gz"
+    # Sentiment of debtor messages (api/sentiment): "embedding" works offline.
+    sentiment_backend: Literal["embedding", "transformers", "off"] = "embedding"
+    # transformers backend: a Hugging Face id or a local model folder.
+    sentiment_model: str = "cardiffnlp/twitter-xlm-roberta-base-sentiment"
+    # Model label -> ours, JSON in QUITT_SENTIMENT_LABEL_MAP, e.g. {"LABEL_0": "negative_angry"}.
+    sentiment_label_map: dict[str, str] = {}
+    sentiment_train_file: Path = ROOT / "data" / "sentiment" / "train.jsonl"
+    sentiment_cache_dir: Path = ROOT / "var" / "cache" / "sentiment"
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,13 +22,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.agents.views import router as auth_router
 from api.channels.rest import router as rest_router
 from api.claims.views import router as claims_router
-from api.console.router import router as console_router
 from api.config import get_settings
+from api.console.router import router as console_router
 from api.db import SessionDep
+from api.dialogue.service import Gateway
 from api.errors import register_error_handlers
 from api.events.bus import make_bus
 from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
+from api.sentiment import build_detector
 
 RasaCheck = Callable[[], Awaitable[bool]]
 
@@ -131,6 +134,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.rasa_check is _rasa_ok:
         # A check set by the embedding code (tests) wins over the real one.
         app.state.rasa_check = rasa.healthy
+    detector = None
+    if settings.sentiment_backend != "off":
+        detector = build_detector(settings)
+        # Models load once, off the event loop.
+        await asyncio.to_thread(detector.load)
+    app.state.gateway = Gateway(rasa=rasa, bus=app.state.bus, sentiment=detector)
     try:
         yield
     finally:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, field_validator
 
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
-from api.rasa.client import RasaClient
 
 router = APIRouter(tags=["channels"])
 
@@ -41,13 +40,11 @@ class BotMessage(BaseModel):
 )
 async def rest_webhook(body: RestMessage, request: Request) -> list[BotMessage]:
     """Take a debtor message and answer with the bot's turns (none while an agent holds it)."""
-    rasa: RasaClient = request.app.state.rasa
     metadata = {k: v for k, v in body.metadata.items() if k in ("language",) and v in ("de", "en")}
     if not body.message:
         return []
     replies = await handle_inbound(
         Inbound(sender=body.sender, channel="rest", text=body.message, metadata=metadata),
-        rasa=rasa,
-        bus=request.app.state.bus,
+        gateway=request.app.state.gateway,
     )
     return [BotMessage.model_validate({"recipient_id": body.sender, **r}) for r in replies]

@@ -1,4 +1,11 @@
-"""Every channel hands debtor messages to `handle_inbound`; the answer comes back here too."""
+"""Every channel hands debtor messages to `handle_inbound`; the answer comes back here too.
+
+A message's way: a sentiment reading (in a worker thread), the transcript, the
+handoff hold (a human has it: the bot stays silent, only a crisis cue gets help),
+then Rasa. When the turn did not hand off by itself but the debtor's mood says
+a human should take over, the gateway asks the bot to hand off
+(`EXTERNAL_negative_sentiment`), so the holding message comes from the bot's texts.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,12 @@ import asyncio
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api.audit import service as audit_service
 from api.conversations import service as conversations_service
 from api.conversations.models import Message
 from api.db import session_scope
@@ -18,11 +26,20 @@ from api.dialogue.agents import message_view, take_undelivered
 from api.events.bus import CONSOLE, EventBus
 from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
+from api.sentiment import Reading, SentimentDetector
 from policy.escalation import CRISIS_HELP, detect_triggers
+from policy.sentiment import escalation_decision
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
+# How many of the debtor's latest readings the escalation rules look at.
+TREND_MESSAGES = 5
+# A reading of a one- or two-word message ("Hallo", "nein") says little about mood;
+# it counts as evidence only when it is very sure ("Ihr Abzocker!!!").
+SHORT_MESSAGE_WORDS = 3
+SHORT_MESSAGE_MIN_SCORE = 0.9
+SENTIMENT_INTENT = "EXTERNAL_negative_sentiment"
 # C0/C1 control characters except tab and newline; they carry nothing a debtor means.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -42,20 +59,21 @@ class Inbound:
     metadata: dict[str, Any]
 
 
-class _SenderLocks:
-    """One lock per conversation, so one debtor's messages are answered in order."""
+@dataclass
+class Gateway:
+    """What the message pipeline needs: Rasa, the bus and (optionally) a sentiment detector."""
 
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
+    rasa: RasaClient
+    bus: EventBus
+    sentiment: SentimentDetector | None = None
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
-    def __call__(self, sender: str) -> asyncio.Lock:
+    def lock(self, sender: str) -> asyncio.Lock:
+        """Return the conversation's lock, so one debtor's messages are answered in order."""
         lock = self._locks.get(sender)
         if lock is None:
             lock = self._locks[sender] = asyncio.Lock()
         return lock
-
-
-sender_locks = _SenderLocks()
 
 
 @dataclass(frozen=True)
@@ -64,9 +82,40 @@ class _Recorded:
     language: str | None
     message: dict[str, Any]
     agent_replies: list[dict[str, Any]]
+    readings: list[tuple[str, float]]
 
 
-def _record_inbound(db_session: Session, inbound: Inbound) -> _Recorded:
+def _readings(db_session: Session, sender: str) -> list[tuple[str, float]]:
+    """Return the sentiment readings of the debtor's latest messages, oldest first."""
+    found = []
+    for message in conversations_service.transcript(
+        db_session=db_session, sender_id=sender, limit=TREND_MESSAGES * 3
+    ):
+        sentiment = (message.data or {}).get("sentiment")
+        if message.author != "debtor" or not sentiment:
+            continue
+        score = float(sentiment["score"])
+        if len(message.text.split()) >= SHORT_MESSAGE_WORDS or score >= SHORT_MESSAGE_MIN_SCORE:
+            found.append((str(sentiment["label"]), score))
+    return found[-TREND_MESSAGES:]
+
+
+def _sync_trail(db_session: Session, sender: str) -> None:
+    """Give an open handoff the whole mood trail of its conversation."""
+    handoff = handoffs_service.active_for(db_session=db_session, conversation_id=sender)
+    if handoff is None:
+        return
+    trail = [
+        {**(m.data or {})["sentiment"], "message_id": m.id, "at": m.created_at.isoformat()}
+        for m in conversations_service.transcript(db_session=db_session, sender_id=sender)
+        if m.author == "debtor" and (m.data or {}).get("sentiment")
+    ]
+    if trail != handoff.sentiment_trail:
+        handoff.sentiment_trail = trail
+        db_session.flush()
+
+
+def _record_inbound(db_session: Session, inbound: Inbound, reading: Reading | None) -> _Recorded:
     """Store the message; tell whether a human holds the conversation; take agent replies."""
     conversation = conversations_service.get_or_create(
         db_session=db_session, sender_id=inbound.sender, channel=inbound.channel
@@ -77,12 +126,21 @@ def _record_inbound(db_session: Session, inbound: Inbound) -> _Recorded:
         direction="in",
         author="debtor",
         text=inbound.text,
+        data={"sentiment": reading.to_audit()} if reading else None,
     )
     held = handoffs_service.active_for(db_session=db_session, conversation_id=inbound.sender)
+    if held is not None:
+        _sync_trail(db_session, inbound.sender)
     replies = [
         message_view(m) for m in take_undelivered(db_session=db_session, sender_id=inbound.sender)
     ]
-    return _Recorded(held is not None, conversation.language, message_view(message), replies)
+    return _Recorded(
+        held is not None,
+        conversation.language,
+        message_view(message),
+        replies,
+        _readings(db_session, inbound.sender),
+    )
 
 
 def _record_outbound(
@@ -101,6 +159,7 @@ def _record_outbound(
                 data=extra or None,
             )
         )
+    _sync_trail(db_session, sender)
     return stored
 
 
@@ -111,21 +170,31 @@ def agent_turns(sender: str, replies: list[dict[str, Any]]) -> list[dict[str, An
     ]
 
 
-async def handle_inbound(
-    inbound: Inbound, *, rasa: RasaClient, bus: EventBus
-) -> list[dict[str, Any]]:
+async def _read(gateway: Gateway, inbound: Inbound) -> Reading | None:
+    if gateway.sentiment is None or not inbound.text:
+        return None
+    language = inbound.metadata.get("language")
+    try:
+        return await asyncio.to_thread(gateway.sentiment.read, inbound.text, language)
+    except Exception:  # a broken model must never cost the debtor their answer
+        logger.exception("sentiment reading failed; the message goes on without one")
+        return None
+
+
+async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str, Any]]:
     """Record the message and, unless a human holds the conversation, answer through Rasa.
 
     Agent replies the debtor has not seen yet come first in the answer.
     """
+    reading = await _read(gateway, inbound)
 
     def record() -> _Recorded:
         with session_scope() as db_session:
-            return _record_inbound(db_session, inbound)
+            return _record_inbound(db_session, inbound, reading)
 
-    async with sender_locks(inbound.sender):
+    async with gateway.lock(inbound.sender):
         recorded = await asyncio.to_thread(record)
-        await bus.publish(CONSOLE, {"type": "message", **recorded.message})
+        await gateway.bus.publish(CONSOLE, {"type": "message", **recorded.message})
         waiting = agent_turns(inbound.sender, recorded.agent_replies)
         if recorded.held:
             # An agent has the conversation: the bot stays silent, the console sees it.
@@ -133,8 +202,8 @@ async def handle_inbound(
             if any(t.reason == "crisis" for t in detect_triggers(inbound.text)):
                 help_text = CRISIS_HELP.get(recorded.language or "de", CRISIS_HELP["de"])
                 crisis = [{"recipient_id": inbound.sender, "text": help_text}]
-                await _store_and_publish(inbound.sender, crisis, bus)
-                await bus.publish(
+                await _store_and_publish(inbound.sender, crisis, gateway.bus)
+                await gateway.bus.publish(
                     CONSOLE,
                     {"type": "alert", "reason": "crisis", "conversation_id": inbound.sender},
                 )
@@ -143,9 +212,41 @@ async def handle_inbound(
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language
-        replies = await rasa.send(sender=inbound.sender, text=inbound.text, metadata=metadata)
-        await _store_and_publish(inbound.sender, replies, bus)
+        replies = await gateway.rasa.send(
+            sender=inbound.sender, text=inbound.text, metadata=metadata
+        )
+        if reading is not None:
+            replies += await _escalate_on_mood(gateway, inbound.sender, recorded, metadata)
+        await _store_and_publish(inbound.sender, replies, gateway.bus)
         return waiting + replies
+
+
+async def _escalate_on_mood(
+    gateway: Gateway, sender: str, recorded: _Recorded, metadata: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Hand off for negative sentiment when the turn did not hand off for a reason of its own."""
+    decision = escalation_decision(readings=recorded.readings)
+    if not decision.escalate:
+        return []
+
+    def already_handed_off() -> bool:
+        with session_scope() as db_session:
+            held = handoffs_service.active_for(db_session=db_session, conversation_id=sender)
+            if held is None:
+                audit_service.record(
+                    db_session=db_session,
+                    kind="sentiment_escalation",
+                    conversation_id=sender,
+                    reasons=decision.reason_codes,
+                    data={"readings": [list(r) for r in recorded.readings]},
+                )
+            return held is not None
+
+    if await asyncio.to_thread(already_handed_off):
+        return []
+    return await gateway.rasa.trigger_intent(
+        sender=sender, intent=SENTIMENT_INTENT, metadata=metadata
+    )
 
 
 async def _store_and_publish(sender: str, replies: list[dict[str, Any]], bus: EventBus) -> None:

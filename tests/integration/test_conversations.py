@@ -200,3 +200,14 @@ def test_crisis_while_a_human_holds_the_conversation_gets_help_at_once(gateway: 
     assert gateway.say(who, "Hallo? Ist da jemand?") == []  # held: the bot stays silent
     answer = gateway.texts(who, "ich kann nicht mehr, ich will nicht mehr leben")
     assert "0800 111 0 111" in answer
+
+
+def test_an_abusive_debtor_is_handed_to_a_human_with_the_mood_trail(gateway: Gateway) -> None:
+    who = sender()
+    gateway.texts(who, "hello")
+    answer = gateway.texts(who, "You useless pack of idiots, I'm sick to death of your letters!")
+    assert "member of staff" in answer, answer
+    queued = [h for h in gateway.handoffs("queued") if h["sender"] == who]
+    assert [h["reason"] for h in queued] == ["negative_sentiment"]
+    trail = queued[0]["sentiment_trail"]
+    assert trail and trail[-1]["label"] == "negative_angry"
