@@ -26,6 +26,16 @@ from api.handoffs.models import Handoff, HandoffNote
 from api.rasa.client import RasaClient
 
 MAX_AGENT_TEXT = 4000
+# The bot takes a conversation back listening, with nothing pending from before.
+RESUME_EVENTS: list[dict[str, Any]] = [
+    {"event": "slot", "name": name, "value": value}
+    for name, value in (
+        ("handed_off", False),
+        ("awaiting", None),
+        ("pending_offer", None),
+        ("counter_offers", 0.0),
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -206,15 +216,7 @@ async def hand_back(
     events: list[dict[str, Any]] = [
         {"event": "bot", "text": t, "metadata": {"author": "agent"}} for t in agent_turns
     ]
-    # The bot resumes listening: nothing pending from before the handoff.
-    for slot, value in (
-        ("handed_off", False),
-        ("awaiting", None),
-        ("pending_offer", None),
-        ("counter_offers", 0.0),
-    ):
-        events.append({"event": "slot", "name": slot, "value": value})
-    await rasa.append_events(sender=sender, events=events)
+    await rasa.append_events(sender=sender, events=events + RESUME_EVENTS)
 
     def close() -> dict[str, Any]:
         with session_scope() as db_session:

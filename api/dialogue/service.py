@@ -22,7 +22,7 @@ from api.audit import service as audit_service
 from api.conversations import service as conversations_service
 from api.conversations.models import Message
 from api.db import session_scope
-from api.dialogue.agents import message_view, take_undelivered
+from api.dialogue.agents import RESUME_EVENTS, message_view, take_undelivered
 from api.events.bus import CONSOLE, EventBus
 from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
@@ -79,6 +79,7 @@ class Gateway:
 @dataclass(frozen=True)
 class _Recorded:
     held: bool
+    closed: bool
     language: str | None
     message: dict[str, Any]
     agent_replies: list[dict[str, Any]]
@@ -134,8 +135,15 @@ def _record_inbound(db_session: Session, inbound: Inbound, reading: Reading | No
     replies = [
         message_view(m) for m in take_undelivered(db_session=db_session, sender_id=inbound.sender)
     ]
+    closed = held is None and conversation.state == "closed"
+    if closed:
+        # An agent closed the case; a new message starts over with the bot.
+        conversations_service.set_state(
+            db_session=db_session, sender_id=inbound.sender, state="bot"
+        )
     return _Recorded(
         held is not None,
+        closed,
         conversation.language,
         message_view(message),
         replies,
@@ -209,6 +217,8 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
                 )
                 return waiting + crisis
             return waiting
+        if recorded.closed:
+            await gateway.rasa.append_events(sender=inbound.sender, events=RESUME_EVENTS)
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language

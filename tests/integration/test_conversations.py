@@ -211,3 +211,21 @@ def test_an_abusive_debtor_is_handed_to_a_human_with_the_mood_trail(gateway: Gat
     assert [h["reason"] for h in queued] == ["negative_sentiment"]
     trail = queued[0]["sentiment_trail"]
     assert trail and trail[-1]["label"] == "negative_angry"
+
+
+def test_an_agent_writes_closes_the_case_and_the_bot_answers_again(gateway: Gateway) -> None:
+    who = sender()
+    gateway.texts(who, "I want to talk to a real person please")
+    handoff = next(h for h in gateway.handoffs("queued") if h["sender"] == who)
+    headers = {"Authorization": f"Bearer {gateway.token}"}
+    base = f"/api/console/handoffs/{handoff['id']}"
+    assert gateway.http.post(f"{base}/take", headers=headers).status_code == 200
+    reply = {"text": "Hello, this is Anna from Quitt. How can I help?"}
+    assert gateway.http.post(f"{base}/reply", json=reply, headers=headers).status_code == 200
+    # A REST debtor receives the agent's words with their next message; the bot stays out.
+    assert gateway.say(who, "thanks Anna") == [
+        {"recipient_id": who, "text": reply["text"], "custom": {"author": "agent"}}
+    ]
+    closed = gateway.http.post(f"{base}/close", json={"outcome": "resolved"}, headers=headers)
+    assert closed.status_code == 200
+    assert "claim reference" in gateway.texts(who, "hello again")
