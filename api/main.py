@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.agents.views import router as auth_router
 from api.channels.rest import router as rest_router
+from api.channels.whatsapp import runtime as whatsapp_runtime
+from api.channels.whatsapp.views import router as whatsapp_router
 from api.claims.views import router as claims_router
 from api.config import get_settings
 from api.console.router import router as console_router
@@ -140,9 +142,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Models load once, off the event loop.
         await asyncio.to_thread(detector.load)
     app.state.gateway = Gateway(rasa=rasa, bus=app.state.bus, sentiment=detector)
+    app.state.whatsapp = whatsapp_runtime.start(app)
     try:
         yield
     finally:
+        await app.state.whatsapp.stop()
         await app.state.bus.close()
         await rasa.aclose()
 
@@ -161,4 +165,5 @@ def create_app() -> FastAPI:
     for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):
         app.include_router(router)
     app.include_router(console_router)
+    app.include_router(whatsapp_router)
     return app

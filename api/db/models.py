@@ -2,6 +2,7 @@
 
 from api.agents.models import Agent
 from api.audit.models import AuditEvent
+from api.channels.whatsapp.models import Attachment, ChannelEvent, WhatsAppContact
 from api.claims.models import Claim, Creditor, Debtor
 from api.conversations.models import Conversation, Message
 from api.db import Base
@@ -11,8 +12,10 @@ from api.promises.models import Instalment, Promise, promise_claims
 
 __all__ = [
     "Agent",
+    "Attachment",
     "AuditEvent",
     "Base",
+    "ChannelEvent",
     "Claim",
     "Conversation",
     "Creditor",
@@ -22,5 +25,6 @@ __all__ = [
     "Instalment",
     "Message",
     "Promise",
+    "WhatsAppContact",
     "promise_claims",
 ]

@@ -1,0 +1,58 @@
+"""Helpers of the WhatsApp tests: signed webhooks and row counts."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.db import session_scope
+from tests.support.twilio_standin import sign
+
+PUBLIC_URL = "https://quitt.example"
+WEBHOOK = "/twilio/whatsapp"
+
+
+def post_webhook(
+    client: TestClient | httpx.Client,
+    form: dict[str, str],
+    *,
+    public_url: str = PUBLIC_URL,
+    signature: str | None = "sign",
+) -> httpx.Response:
+    """Post a webhook signed (by default) over the public URL, as Twilio would."""
+    headers = {}
+    if signature == "sign":
+        headers["X-Twilio-Signature"] = sign(f"{public_url}{WEBHOOK}", form)
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return client.post(WEBHOOK, data=form, headers=headers)
+
+
+def counts() -> dict[str, int]:
+    """Count the rows the channel and the transcript hold."""
+    from api.audit.models import AuditEvent
+    from api.channels.whatsapp.models import Attachment, ChannelEvent, WhatsAppContact
+    from api.conversations.models import Conversation, Message
+
+    tables: dict[str, Any] = {
+        "events": ChannelEvent,
+        "contacts": WhatsAppContact,
+        "attachments": Attachment,
+        "conversations": Conversation,
+        "messages": Message,
+        "audit": AuditEvent,
+    }
+    with session_scope() as db_session:
+        return {
+            name: int(db_session.scalar(select(func.count()).select_from(model)) or 0)
+            for name, model in tables.items()
+        }
+
+
+def bodies(twiml: str) -> list[str]:
+    """Return the <Message> bodies of a TwiML answer."""
+    return [m.text or "" for m in ElementTree.fromstring(twiml).iter("Message")]
