@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.agents.views import router as auth_router
 from api.channels.rest import router as rest_router
+from api.channels.socketio import mount_webchat
 from api.channels.whatsapp import runtime as whatsapp_runtime
 from api.channels.whatsapp.views import router as whatsapp_router
 from api.claims.views import router as claims_router
@@ -33,6 +34,7 @@ from api.events.bus import make_bus
 from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
 from api.sentiment import build_detector
+from api.web.views import router as web_router
 
 RasaCheck = Callable[[], Awaitable[bool]]
 
@@ -165,5 +167,7 @@ def create_app() -> FastAPI:
     for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):
         app.include_router(router)
     app.include_router(console_router)
+    app.include_router(web_router)
+    mount_webchat(app)
     app.include_router(whatsapp_router)
     return app
