@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from api.channels.whatsapp.formatting import (
@@ -12,7 +14,7 @@ from api.channels.whatsapp.formatting import (
     split_text,
 )
 
-PAYMENT_WAYS = {
+PAYMENT_WAYS: dict[str, Any] = {
     "text": "Wie möchten Sie zahlen?",
     "buttons": [
         {"title": "Alles auf einmal", "payload": "/pay_full"},

@@ -1,0 +1,227 @@
+"""WhatsApp against the real stack: Rasa, actions and the gateway, Twilio played by the stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from api.audit.models import AuditEvent
+from api.channels.whatsapp.models import WhatsAppContact
+from api.config import ROOT
+from api.conversations.models import Message
+from api.db import make_engine, session_scope
+from api.db.columns import utcnow
+from api.launcher import Stack
+from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD, _free_port, seed_database
+from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form
+from tests.whatsapp.helpers import WEBHOOK, bodies
+
+pytestmark = pytest.mark.integration
+OURS = "whatsapp:+4930123456789"
+
+
+@dataclass
+class WhatsAppStack:
+    """The running stack, the stand-in, and a signed-webhook client."""
+
+    stack: Stack
+    standin: TwilioStandIn
+    http: httpx.Client
+    public_url: str
+
+    def send(self, address: str, body: str, **fields: Any) -> httpx.Response:
+        """Post a signed WhatsApp webhook, as Twilio would."""
+        form = webhook_form(address=address, body=body, our_address=OURS, **fields)
+        signature = sign(f"{self.public_url}{WEBHOOK}", form)
+        return self.http.post(WEBHOOK, data=form, headers={"X-Twilio-Signature": signature})
+
+    def say(self, address: str, body: str) -> list[str]:
+        """Send a message and return the bodies of the TwiML answer."""
+        response = self.send(address, body)
+        assert response.status_code == 200, response.text
+        return bodies(response.text)
+
+    def agent_headers(self) -> dict[str, str]:
+        """Log in as the seeded supervisor."""
+        response = self.http.post(
+            "/api/auth/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def wa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhatsAppStack]:
+    """Run the stack with Twilio settings pointing at a local stand-in."""
+    model = ROOT / "models" / "quitt.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first")
+    workdir = tmp_path_factory.mktemp("whatsapp-stack")
+    url = f"sqlite:///{workdir / 'quitt.db'}"
+    seed_database(url)
+    port = _free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    with running_standin() as standin:
+        stack = Stack(
+            database_url=url,
+            gateway_port=port,
+            rasa_port=_free_port(),
+            action_port=_free_port(),
+            model=model,
+            log_dir=workdir / "logs",
+            extra_env={
+                "QUITT_ENVIRONMENT": "test",
+                "QUITT_PUBLIC_URL": public_url,
+                "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
+                "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
+                "QUITT_TWILIO_API_BASE": standin.base_url,
+            },
+        )
+        stack.start()
+        try:
+            stack.wait_ready(timeout=300)
+            with httpx.Client(base_url=public_url, timeout=60.0) as http:
+                yield WhatsAppStack(stack, standin, http, public_url)
+        finally:
+            stack.stop()
+            for log in sorted((workdir / "logs").glob("*.log")):
+                tail = log.read_text(errors="replace")[-3000:]
+                print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
+
+
+def _plain(texts: list[str]) -> str:
+    """Join bodies and normalise the non-breaking spaces of locale formatting."""
+    return "\n".join(texts).replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _claim(wa: WhatsAppStack, reference: str) -> dict[str, Any]:
+    response = wa.http.get(f"/api/claims/{reference}", headers=wa.agent_headers())
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_debtor_agrees_to_pay_in_full_over_whatsapp(wa: WhatsAppStack) -> None:
+    # The demo debtor's own number: a hint only, the bot still asks for proof.
+    who = "whatsapp:+4915112345678"
+    first = _plain(wa.say(who, "Hallo"))
+    assert "automatisiert" in first and "Aktenzeichen" in first
+    assert "475" not in first and "Stadtwerke" not in first
+    asked = _plain(wa.say(who, "260000117"))
+    assert "Geburtsdatum" in asked and "475" not in asked
+    details = _plain(wa.say(who, "14.03.1987"))
+    assert "475,68 €" in details, details
+    assert "1 – Alles auf einmal" in details and "Antworten Sie mit der Nummer." in details
+    assert "/pay_full" not in details and "/human_request" not in details
+    full = _plain(wa.say(who, "1"))
+    assert "/" not in full.replace("https://", ""), full
+    done = full
+    for _ in range(2):
+        if "festgehalten" in done:
+            break
+        done = _plain(wa.say(who, "ja"))
+    assert "festgehalten" in done, (full, done)
+    promises = _claim(wa, "260000117")["promises"]
+    assert [(p["kind"], p["amount"], p["channel"]) for p in promises] == [
+        ("full", "475.68", "whatsapp")
+    ]
+    with session_scope(make_engine(wa.stack.database_url)) as db_session:
+        contact = db_session.get(WhatsAppContact, who)
+        assert contact is not None and contact.debtor_hint_ids  # the number matched a debtor
+        debtor_turns = [
+            m.text
+            for m in db_session.query(Message).filter(
+                Message.conversation_id == who, Message.author == "debtor"
+            )
+        ]
+    assert "/pay_full" in debtor_turns  # "1" reached the pipeline as the button's payload
+
+
+def test_a_retry_is_answered_once_and_a_forgery_refused(wa: WhatsAppStack) -> None:
+    who = "whatsapp:+4915199900011"
+    form_sid = "SM" + "ab" * 16
+    first = wa.send(who, "Hallo", message_sid=form_sid)
+    second = wa.send(who, "Hallo", message_sid=form_sid)
+    assert first.status_code == second.status_code == 200
+    assert first.text == second.text and "automatisiert" in first.text
+    forged = wa.http.post(
+        WEBHOOK,
+        data=webhook_form(address=who, body="Hallo"),
+        headers={"X-Twilio-Signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+    )
+    assert forged.status_code == 403
+    with session_scope(make_engine(wa.stack.database_url)) as db_session:
+        count = (
+            db_session.query(Message)
+            .filter(Message.conversation_id == who, Message.author == "debtor")
+            .count()
+        )
+    assert count == 1
+
+
+async def _alert_after(wa: WhatsAppStack, headers: dict[str, str], reply: Any) -> dict[str, Any]:
+    """Reply as the agent while listening on the console socket; return the WhatsApp alert."""
+    token = headers["Authorization"].removeprefix("Bearer ")
+    port = wa.stack.gateway_port
+    async with websockets.connect(f"ws://127.0.0.1:{port}/api/console/ws") as socket:
+        await socket.send(json.dumps({"token": token}))
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(reply)
+        async with asyncio.timeout(20):
+            while True:
+                event = json.loads(await socket.recv())
+                if event.get("type") == "alert" and event.get("reason", "").startswith("whatsapp"):
+                    return dict(event)
+
+
+def test_an_agent_reply_reaches_whatsapp_and_the_window_is_kept(wa: WhatsAppStack) -> None:
+    who = "whatsapp:+4916098765432"
+    wa.say(who, "Ich möchte bitte mit einem Mitarbeiter sprechen")
+    headers = wa.agent_headers()
+    queued = wa.http.get("/api/handoffs", params={"state": "queued"}, headers=headers).json()
+    (handoff,) = [h for h in queued if h["sender"] == who]
+    assert handoff["channel"] == "whatsapp"
+    taken = wa.http.post(f"/api/console/handoffs/{handoff['id']}/take", headers=headers)
+    assert taken.status_code == 200, taken.text
+
+    def reply(text: str) -> None:
+        response = wa.http.post(
+            f"/api/console/handoffs/{handoff['id']}/reply", json={"text": text}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+
+    reply("Guten Tag, hier ist Ihre Sachbearbeiterin. Wie kann ich helfen?")
+    (sent,) = wa.standin.wait_for_messages(who, 1)
+    assert sent == {
+        "From": OURS,
+        "To": who,
+        "Body": "Guten Tag, hier ist Ihre Sachbearbeiterin. Wie kann ich helfen?",
+    }
+
+    engine = make_engine(wa.stack.database_url)
+    with session_scope(engine) as db_session:
+        contact = db_session.get(WhatsAppContact, who)
+        assert contact is not None
+        contact.last_inbound_at = utcnow() - timedelta(hours=25)
+    alert = asyncio.run(_alert_after(wa, headers, lambda: reply("Sind Sie noch erreichbar?")))
+    assert alert["reason"] == "whatsapp_window_closed" and alert["conversation_id"] == who
+    assert len(wa.standin.messages_to(who)) == 1  # nothing more went out
+    with session_scope(engine) as db_session:
+        refused = (
+            db_session.query(AuditEvent)
+            .filter(
+                AuditEvent.conversation_id == who, AuditEvent.kind == "whatsapp_agent_reply_refused"
+            )
+            .all()
+        )
+        assert [e.reasons for e in refused] == [["whatsapp_window_closed"]]
+    # Once the debtor writes again, the held reply comes with the answer.
+    assert wa.say(who, "Ja, ich bin da") == ["Sind Sie noch erreichbar?"]
