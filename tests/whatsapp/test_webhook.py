@@ -58,7 +58,7 @@ def test_signed_with_the_real_validator_is_taken(client: TestClient) -> None:
     assert "<Response><Message>Sie sind abgemeldet" in response.text
 
 
-def test_without_an_auth_token_outside_development_webhooks_are_refused(
+def test_without_an_auth_token_every_webhook_is_refused(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from api.config import get_settings
@@ -67,7 +67,7 @@ def test_without_an_auth_token_outside_development_webhooks_are_refused(
     get_settings.cache_clear()
     before = counts()
     response = post_webhook(client, webhook_form(address=DEBTOR, body="STOP"))
-    assert response.status_code == 503
+    assert response.status_code == 403
     assert "QUITT_TWILIO_AUTH_TOKEN is not set" in caplog.text
     assert counts() == before
 

@@ -9,16 +9,14 @@ from starlette.datastructures import URL
 from twilio.request_validator import RequestValidator
 
 from api.config import Settings
-from api.errors import Forbidden, QuittError
+from api.errors import Forbidden
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 
-class TwilioNotConfigured(QuittError):
-    """No auth token: Twilio's webhooks cannot be checked, so none is taken."""
-
-    status_code = 503
+class TwilioNotConfigured(Forbidden):
+    """No auth token: no webhook can be proved to come from Twilio, so none is taken."""
 
 
 def public_url(settings: Settings, url: URL) -> str:
@@ -30,14 +28,12 @@ def public_url(settings: Settings, url: URL) -> str:
 def verify(
     *, settings: Settings, url: str, params: Mapping[str, str], signature: str | None
 ) -> None:
-    """Raise unless the signature matches; without a token only development is let through."""
+    """Raise unless the signature matches; without a token nothing can match (403)."""
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     if not token:
-        if settings.environment == "development":
-            logger.warning("QUITT_TWILIO_AUTH_TOKEN unset: Twilio webhook taken UNVERIFIED (dev)")
-            return
+        # Even in development: an unverifiable webhook is treated as forged (CONTRACT §3).
         logger.error("QUITT_TWILIO_AUTH_TOKEN is not set: refusing Twilio webhooks")
-        raise TwilioNotConfigured("Twilio webhooks are not configured")
+        raise TwilioNotConfigured("Twilio webhooks are not configured (no auth token)")
     if not signature or not RequestValidator(token).validate(url, dict(params), signature):
         logger.warning("Twilio webhook with a missing or wrong signature refused")
         raise Forbidden("invalid Twilio signature")
