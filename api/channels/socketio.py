@@ -223,6 +223,17 @@ class WebChat:
         """Return the connected sessions and their socket counts (for tests and metrics)."""
         return {sid: len(s.sids) for sid, s in self._sessions.items() if s.sids}
 
+    async def close(self) -> None:
+        """Stop every agent-reply listener (call on shutdown, before the bus closes)."""
+        listeners = [s.listener for s in self._sessions.values() if s.listener is not None]
+        for listener in listeners:
+            listener.cancel()
+        for listener in listeners:
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+        self._sessions.clear()
+        self._sid_session.clear()
+
     async def _on_connect(self, sid: str, *_: Any) -> bool:
         """Accept every socket; a conversation starts with `session_request`."""
         return True
