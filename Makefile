@@ -9,7 +9,7 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment train chromium clean
+.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment train chromium web clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
@@ -32,7 +32,11 @@ $(MODEL): $(RASA_RT) $(BOT_INPUTS)
 
 train: $(MODEL)
 
-run: install $(MODEL)
+# The chat widget from the npm registry, as web/package-lock.json pins it.
+web:
+	scripts/install-web.sh
+
+run: install web $(MODEL)
 	.venv/bin/quitt db upgrade
 	.venv/bin/quitt claims import --if-empty $(DEMO_CLAIMS)
 	.venv/bin/quitt run
@@ -55,7 +59,7 @@ rasa-stories: $(MODEL)
 chromium:
 	scripts/install-chromium.sh
 
-test: install chromium $(MODEL) lint typecheck rasa-validate rasa-stories
+test: install chromium web $(MODEL) lint typecheck rasa-validate rasa-stories
 	.venv/bin/python -m pytest -q
 
 bench-nlu: install $(MODEL)

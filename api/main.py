@@ -149,6 +149,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await app.state.whatsapp.stop()
+        webchat = getattr(app.state, "webchat", None)
+        if webchat is not None:
+            await webchat.close()
         await app.state.bus.close()
         await rasa.aclose()
 

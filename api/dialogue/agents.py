@@ -268,7 +268,10 @@ async def close(*, bus: EventBus, handoff_id: int, agent: Acting, outcome: str) 
 
 
 def take_undelivered(*, db_session: Session, sender_id: str) -> list[Message]:
-    """Return agent messages the debtor's channel has not taken yet, marking them taken."""
+    """Return agent messages the debtor's channel has not taken yet, marking them taken.
+
+    Each mark is a conditional UPDATE, so two gateways never both deliver one reply.
+    """
     pending = (
         db_session.query(Message)
         .filter(
@@ -280,7 +283,14 @@ def take_undelivered(*, db_session: Session, sender_id: str) -> list[Message]:
         .all()
     )
     now = utcnow()
+    taken = []
     for message in pending:
-        message.delivered_at = now
-    db_session.flush()
-    return pending
+        result = db_session.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.delivered_at.is_(None))
+            .values(delivered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            taken.append(message)
+    return taken
