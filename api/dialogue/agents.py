@@ -81,6 +81,25 @@ def _must_hold(handoff: Handoff, agent: Acting) -> None:
         raise Forbidden(f"handoff {handoff.id} is held by another agent")
 
 
+def _audit(db_session: Session, kind: str, handoff: Handoff, agent: Acting, **data: Any) -> None:
+    """Write an agent's action on a handoff to the audit log."""
+    audit_service.record(
+        db_session=db_session,
+        kind=kind,
+        conversation_id=handoff.conversation_id,
+        claim_reference=handoff.claim_reference,
+        data={"handoff_id": handoff.id, "agent_id": agent.id, **data},
+    )
+
+
+def _agent_text(text: str) -> str:
+    """Return an agent's text trimmed, or refuse it when empty or too long."""
+    text = text.strip()
+    if not text or len(text) > MAX_AGENT_TEXT:
+        raise ValidationFailed(f"text: must be 1 to {MAX_AGENT_TEXT} characters")
+    return text
+
+
 def handoff_event(kind: str, handoff: Handoff) -> dict[str, Any]:
     """Return a console event about a handoff's state."""
     return {
@@ -111,13 +130,7 @@ async def take(*, bus: EventBus, handoff_id: int, agent: Acting) -> dict[str, An
             conversations_service.set_state(
                 db_session=db_session, sender_id=handoff.conversation_id, state="assigned"
             )
-            audit_service.record(
-                db_session=db_session,
-                kind="handoff_assigned",
-                conversation_id=handoff.conversation_id,
-                claim_reference=handoff.claim_reference,
-                data={"handoff_id": handoff.id, "agent_id": agent.id},
-            )
+            _audit(db_session, "handoff_assigned", handoff, agent)
             return handoff_event("handoff_assigned", handoff)
 
     event = await asyncio.to_thread(work)
@@ -127,9 +140,7 @@ async def take(*, bus: EventBus, handoff_id: int, agent: Acting) -> dict[str, An
 
 async def reply(*, bus: EventBus, handoff_id: int, agent: Acting, text: str) -> dict[str, Any]:
     """Write to the debtor on their channel as the agent holding the conversation."""
-    text = text.strip()
-    if not text or len(text) > MAX_AGENT_TEXT:
-        raise ValidationFailed(f"text: must be 1 to {MAX_AGENT_TEXT} characters")
+    text = _agent_text(text)
 
     def work() -> dict[str, Any]:
         with session_scope() as db_session:
@@ -155,9 +166,7 @@ async def reply(*, bus: EventBus, handoff_id: int, agent: Acting, text: str) -> 
 
 async def note(*, bus: EventBus, handoff_id: int, agent: Acting, text: str) -> dict[str, Any]:
     """Add a private note to a handoff (agents only, never the debtor)."""
-    text = text.strip()
-    if not text or len(text) > MAX_AGENT_TEXT:
-        raise ValidationFailed(f"text: must be 1 to {MAX_AGENT_TEXT} characters")
+    text = _agent_text(text)
 
     def work() -> dict[str, Any]:
         with session_scope() as db_session:
@@ -226,13 +235,7 @@ async def hand_back(
                 outcome="handed_back",
                 back_to_bot=True,
             )
-            audit_service.record(
-                db_session=db_session,
-                kind="handoff_handed_back",
-                conversation_id=handoff.conversation_id,
-                claim_reference=handoff.claim_reference,
-                data={"handoff_id": handoff.id, "agent_id": agent.id},
-            )
+            _audit(db_session, "handoff_handed_back", handoff, agent)
             return handoff_event("handoff_closed", handoff)
 
     event = await asyncio.to_thread(close)
@@ -253,13 +256,7 @@ async def close(*, bus: EventBus, handoff_id: int, agent: Acting, outcome: str) 
             handoff = handoffs_service.close(
                 db_session=db_session, handoff_id=handoff_id, outcome=outcome, back_to_bot=False
             )
-            audit_service.record(
-                db_session=db_session,
-                kind="handoff_closed",
-                conversation_id=handoff.conversation_id,
-                claim_reference=handoff.claim_reference,
-                data={"handoff_id": handoff.id, "agent_id": agent.id, "outcome": outcome},
-            )
+            _audit(db_session, "handoff_closed", handoff, agent, outcome=outcome)
             return handoff_event("handoff_closed", handoff)
 
     event = await asyncio.to_thread(work)
