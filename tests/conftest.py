@@ -17,6 +17,9 @@ from api.config import ROOT
 from api.db import make_engine
 from api.db.migrate import upgrade
 
+# `stack`, `gateway` and `database_url`: one real stack per pytest run, for every directory.
+pytest_plugins = ["tests.support.stack"]
+
 # Tests read the environment directly: these knobs are for the test run, not the app.
 POSTGRES_URL = os.environ.get(
     "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

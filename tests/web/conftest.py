@@ -13,9 +13,6 @@ import socketio
 
 from api.launcher import Stack
 
-# The same session-scoped stack the integration tests use (started once per directory).
-from tests.integration.conftest import database_url, gateway, stack  # noqa: F401
-
 ANSWER_TIMEOUT = 60.0
 
 
@@ -99,7 +96,7 @@ class WebDebtor:
 
 
 @pytest.fixture
-def base_url(stack: Stack) -> str:  # noqa: F811 (the fixture, not the import)
+def base_url(stack: Stack) -> str:
     """Return the running gateway's URL."""
     return f"http://127.0.0.1:{stack.gateway_port}"
 

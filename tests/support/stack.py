@@ -1,0 +1,138 @@
+"""The real stack (Rasa server, action server, gateway), started once per pytest run.
+
+Loaded as a plugin from tests/conftest.py, so `stack`, `gateway` and `database_url`
+are the same session-scoped processes in every test directory.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from api.agents import service as agents_service
+from api.claims import service as claims_service
+from api.config import ROOT
+from api.db import make_engine, session_scope
+from api.db.migrate import upgrade
+from api.launcher import Stack
+
+AGENT_EMAIL = "agent@quitt.test"
+AGENT_PASSWORD = "correct-horse-battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    """A debtor's and an agent's view of the running gateway."""
+
+    base_url: str
+    http: httpx.Client = field(init=False)
+    _token: str | None = None
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base_url, timeout=60.0)
+
+    def say(self, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
+        """Send a debtor message through the REST channel and return the bot turns."""
+        response = self.http.post(
+            "/webhooks/rest/webhook", json={"sender": sender, "message": text, "metadata": metadata}
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    def texts(self, sender: str, text: str, **metadata: Any) -> str:
+        """Send a message and return the bot's answer as one text."""
+        return "\n".join(m.get("text", "") for m in self.say(sender, text, **metadata))
+
+    @property
+    def token(self) -> str:
+        """Log in once as the test agent."""
+        if self._token is None:
+            response = self.http.post(
+                "/api/auth/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def claim(self, reference: str) -> dict[str, Any]:
+        """Read a claim through the agent API."""
+        response = self.http.get(
+            f"/api/claims/{reference}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def handoffs(self, state: str) -> list[dict[str, Any]]:
+        """List handoffs in a state through the agent API."""
+        response = self.http.get(
+            "/api/handoffs",
+            params={"state": state},
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+
+def seed_database(url: str) -> None:
+    """Migrate a database and load the demo claims and a supervisor into it."""
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as db_session:
+        claims_service.import_file(db_session=db_session, path=ROOT / "data" / "demo_claims.json")
+        agents_service.create_agent(
+            db_session=db_session, email=AGENT_EMAIL, password=AGENT_PASSWORD, role="supervisor"
+        )
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run the whole stack on free ports with a migrated, seeded SQLite database."""
+    model = ROOT / "models" / "quitt.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first")
+    workdir = tmp_path_factory.mktemp("stack")
+    url = f"sqlite:///{workdir / 'quitt.db'}"
+    seed_database(url)
+    running = Stack(
+        database_url=url,
+        gateway_port=_free_port(),
+        rasa_port=_free_port(),
+        action_port=_free_port(),
+        model=model,
+        log_dir=workdir / "logs",
+        extra_env={"QUITT_ENVIRONMENT": "test"},
+    )
+    running.start()
+    try:
+        running.wait_ready(timeout=300)
+        yield running
+    finally:
+        running.stop()
+        for log in sorted((workdir / "logs").glob("*.log")):
+            tail = log.read_text(errors="replace")[-4000:]
+            print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def gateway(stack: Stack) -> Gateway:
+    """Return a client of the running gateway."""
+    return Gateway(f"http://127.0.0.1:{stack.gateway_port}")
+
+
+@pytest.fixture(scope="session")
+def database_url(stack: Stack) -> str:
+    """Return the stack's database URL."""
+    return stack.database_url
