@@ -1,0 +1,78 @@
+"""The speech engine interface, its transcript, and inference off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+# Debtors speak German or English; language detection chooses only among these.
+LANGUAGES: Final = ("de", "en")
+
+
+class SpeechError(RuntimeError):
+    """The speech engine cannot be set up or cannot run."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What an engine heard: the text, its language, and how long audio and work took."""
+
+    text: str
+    language: str | None
+    audio_seconds: float
+    elapsed_seconds: float
+
+
+class SpeechEngine(Protocol):
+    """A speech-to-text model: loaded once, then fed 16 kHz mono float32 audio."""
+
+    name: str
+
+    def load(self) -> None:
+        """Load the model (once; later calls return at once)."""
+        ...
+
+    def transcribe(
+        self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str | None = None
+    ) -> Transcript:
+        """Transcribe audio (CPU-bound: call it from a worker thread)."""
+        ...
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _inference_thread() -> ThreadPoolExecutor:
+    """Return the process's one inference thread, started when first needed."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quitt-stt")
+        return _executor
+
+
+async def transcribe_async(
+    engine: SpeechEngine,
+    audio: npt.NDArray[np.float32],
+    *,
+    language: str | None,
+    prompt: str | None = None,
+) -> Transcript:
+    """Transcribe off the event loop, one inference at a time per process.
+
+    Two CTranslate2 or PyTorch inferences at once on two cores only slow each other
+    down, so requests queue for a single worker thread; queued requests hold no
+    thread of the default pool (which the database calls need).
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        _inference_thread(),
+        lambda: engine.transcribe(audio, language=language, prompt=prompt),
+    )

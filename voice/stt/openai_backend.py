@@ -1,0 +1,108 @@
+"""openai-whisper (PyTorch): the configurable backend, for OpenAI's own checkpoints.
+
+`QUITT_STT_MODEL` names an official model ("base", "small", …, downloaded into the cache
+folder on first use, which needs the internet) or a local `.pt` checkpoint in Whisper's
+format (`{"dims": …, "model_state_dict": …}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from voice.audio import SAMPLE_RATE
+from voice.stt.engine import LANGUAGES, SpeechError, Transcript
+from voice.stt.faster import normalise_language, pick_language
+
+if TYPE_CHECKING:
+    from whisper.model import Whisper
+
+logger = logging.getLogger(__name__)
+
+
+class OpenAIWhisperEngine:
+    """Whisper on PyTorch (CPU, float32), loaded once, thread-safe."""
+
+    name = "openai-whisper"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        cache_dir: Path,
+        beam_size: int = 1,
+        cpu_threads: int = 2,
+        languages: tuple[str, ...] = LANGUAGES,
+    ) -> None:
+        self.model_ref = model
+        self.cache_dir = cache_dir
+        self.beam_size = beam_size
+        self.cpu_threads = cpu_threads
+        self.languages = languages
+        self.load_seconds: float | None = None
+        self._model: Whisper | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the checkpoint once (later calls return at once)."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            import whisper  # PyTorch and the model code: imported when first loaded
+
+            if self.cpu_threads > 0:
+                torch.set_num_threads(self.cpu_threads)
+            started = time.perf_counter()
+            try:
+                self._model = whisper.load_model(
+                    self.model_ref, device="cpu", download_root=str(self.cache_dir)
+                )
+            except (OSError, RuntimeError, ValueError, KeyError) as exc:
+                raise SpeechError(f"openai-whisper cannot load {self.model_ref}: {exc}") from exc
+            self.load_seconds = time.perf_counter() - started
+            logger.info("openai-whisper loaded (%s) in %.2f s", self.model_ref, self.load_seconds)
+
+    def _language(self, model: Whisper, audio: npt.NDArray[np.float32]) -> str:
+        """Detect the language among the allowed ones from the first 30 seconds."""
+        import whisper
+
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels)
+        _, probabilities = model.detect_language(mel)
+        assert isinstance(probabilities, dict)
+        return pick_language(list(probabilities.items()), self.languages)
+
+    def transcribe(
+        self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str | None = None
+    ) -> Transcript:
+        """Transcribe 16 kHz mono audio; an unknown language is detected among de/en."""
+        self.load()
+        model = self._model
+        assert model is not None
+        started = time.perf_counter()
+        samples = np.ascontiguousarray(audio, dtype=np.float32)
+        seconds = samples.size / SAMPLE_RATE
+        if samples.size == 0:
+            return Transcript("", normalise_language(language, self.languages), 0.0, 0.0)
+        chosen = normalise_language(language, self.languages) or self._language(model, samples)
+        options: dict[str, Any] = {
+            "language": chosen,
+            "task": "transcribe",
+            "fp16": False,  # the CPU has no half precision
+            "initial_prompt": prompt,
+            "condition_on_previous_text": False,
+            "verbose": None,
+        }
+        if self.beam_size > 1:
+            options["beam_size"] = self.beam_size
+        result = model.transcribe(samples, **options)
+        text = str(result.get("text", "")).strip()
+        return Transcript(text, chosen, seconds, time.perf_counter() - started)
