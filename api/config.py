@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'quitt.db'}"
     redis_url: str | None = None
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa replicas, comma-separated; unset: rasa_url alone (api/rasa/client.py).
+    rasa_urls: str | None = None
+    # `quitt run`: Rasa replicas on rasa_port, rasa_port+1, ...; action servers behind
+    # the balancer on action_port (api/rasa/balancer.py), on action_port+1, ...
+    rasa_replicas: int = 1
+    action_replicas: int = 1
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     public_url: str = "http://127.0.0.1:8000"
     policy_file: Path = ROOT / "policy" / "creditors.yml"

@@ -130,7 +130,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the Rasa client once per process and close it on shutdown."""
     settings = get_settings()
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=token)
+    urls = settings.rasa_urls or settings.rasa_url
+    rasa = RasaClient(urls, timeout=settings.rasa_timeout_seconds, token=token)
     app.state.rasa = rasa
     if settings.redis_url:
         # Across processes: every gateway sees every console event.
