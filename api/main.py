@@ -35,6 +35,7 @@ from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
 from api.sentiment import build_detector
 from api.web.views import router as web_router
+from voice.stt import build_engine
 
 RasaCheck = Callable[[], Awaitable[bool]]
 
@@ -145,6 +146,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Models load once, off the event loop.
         await asyncio.to_thread(detector.load)
     app.state.gateway = Gateway(rasa=rasa, bus=app.state.bus, sentiment=detector)
+    # One speech engine for voice calls and WhatsApp voice notes, loaded off the loop.
+    app.state.stt = build_engine(settings)
+    if app.state.stt is not None:
+        await asyncio.to_thread(app.state.stt.load)
     app.state.whatsapp = whatsapp_runtime.start(app)
     try:
         yield

@@ -23,7 +23,7 @@ from policy.masking import mask_phone
 from . import formatting
 from . import service as whatsapp_service
 from .client import TwilioClient, TwilioError
-from .speech import Transcriber, transcribe
+from .speech import Transcriber, transcribe, transcriber_for
 
 logger = logging.getLogger(__name__)
 RESUBSCRIBE_SECONDS = 1.0
@@ -171,6 +171,7 @@ def start(app: FastAPI) -> WhatsAppRuntime:
             auth_token=token,
         ),
         bus=app.state.bus,
+        transcriber=transcriber_for(getattr(app.state, "stt", None)),
     )
     runtime.start()
     return runtime
