@@ -7,8 +7,19 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying while a dependency is down.
+RETRY_AFTER_SECONDS = 5
+# Errors that mean "the database cannot be reached or is busy", not "the request is wrong".
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 class QuittError(Exception):
@@ -79,6 +90,19 @@ async def _handle_quitt_error(_request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
+async def _handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 503 while the database is unreachable; the unit of work was rolled back."""
+    # The driver's message may carry the database URL; operators get the error class only.
+    logger.error(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return JSONResponse(
+        {"detail": "the database is unavailable, please try again shortly"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Answer 500 without leaking a stack trace; log it for operators."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -88,4 +112,6 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def register_error_handlers(app: FastAPI) -> None:
     """Install the domain error handler and the catch-all 500 handler."""
     app.add_exception_handler(QuittError, _handle_quitt_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _handle_database_unavailable)
     app.add_exception_handler(Exception, _handle_unexpected)

@@ -35,6 +35,7 @@ from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
 from api.sentiment import build_detector
 from api.web.views import router as web_router
+from voice.routes import router as voice_router
 from voice.stt import build_engine
 
 RasaCheck = Callable[[], Awaitable[bool]]
@@ -99,7 +100,12 @@ health_router = APIRouter(tags=["operations"])
 
 @health_router.get("/health")
 async def health(request: Request, db_session: SessionDep) -> JSONResponse:
-    """Report whether the database and Rasa answer; 503 names what fails."""
+    """Report whether the database, Rasa and (if configured) Redis answer.
+
+    503 names what fails when the gateway cannot serve (database or Rasa down).
+    Redis down is 200 with `"status": "degraded"` and `"redis": "unavailable"`:
+    the gateway serves on, its events staying in-process until Redis returns.
+    """
     body = {"status": "ok", "database": "ok", "rasa": "ok"}
     try:
         db_session.execute(text("SELECT 1"))
@@ -113,9 +119,14 @@ async def health(request: Request, db_session: SessionDep) -> JSONResponse:
         rasa_ok = False
     if not rasa_ok:
         body["rasa"] = "unavailable"
+    redis_ok = await request.app.state.bus.healthy()
+    if redis_ok is not None:
+        body["redis"] = "ok" if redis_ok else "unavailable"
     healthy = body["database"] == "ok" and body["rasa"] == "ok"
     if not healthy:
         body["status"] = "unavailable"
+    elif redis_ok is False:
+        body["status"] = "degraded"
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
@@ -179,4 +190,5 @@ def create_app() -> FastAPI:
     app.include_router(web_router)
     mount_webchat(app)
     app.include_router(whatsapp_router)
+    app.include_router(voice_router)
     return app

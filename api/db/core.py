@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 class Base(DeclarativeBase):
@@ -66,7 +67,14 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL with Quitt's connection settings."""
     parsed = _normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
+        # A connection the server (or a restart, or a network cut) dropped is found by the
+        # ping and replaced, so the gateway recovers from an outage without a restart;
+        # an unreachable server fails fast (a clear 503) instead of hanging the request.
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql":
+            connect_args = dict(kwargs.pop("connect_args", {}))
+            connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
+            kwargs["connect_args"] = connect_args
         return create_engine(parsed, **kwargs)
 
     database = parsed.database or ""
