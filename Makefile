@@ -9,7 +9,7 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment train chromium web clean
+.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment bench-voice bench-load train chromium speech-tools web clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
@@ -59,7 +59,11 @@ rasa-stories: $(MODEL)
 chromium:
 	scripts/install-chromium.sh
 
-test: install chromium web $(MODEL) lint typecheck rasa-validate rasa-stories
+# Debian's espeak-ng: tests and bench-voice synthesise German and English speech with it.
+speech-tools:
+	scripts/install-speech-tools.sh
+
+test: install chromium speech-tools web $(MODEL) lint typecheck rasa-validate rasa-stories
 	.venv/bin/python -m pytest -q
 
 bench-nlu: install $(MODEL)
