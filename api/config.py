@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # Approved WhatsApp templates (api/channels/whatsapp/templates.yml) and per-SID
+    # overrides as JSON, e.g. {"reengagement.de": "HX…"}.
+    whatsapp_templates_file: Path = ROOT / "api" / "channels" / "whatsapp" / "templates.yml"
+    whatsapp_template_sids: dict[str, str] = {}
     privacy_url: str = "https://quitt.example/datenschutz"
     data_controller: str = "Quitt Inkasso GmbH"
     rasa_timeout_seconds: float = 30.0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
 
 from api.agents.dependencies import CurrentAgent
+from api.db.columns import utcnow
 from api.dialogue.agents import Acting
 
 
@@ -16,3 +18,12 @@ def get_acting(agent: CurrentAgent) -> Acting:
 
 
 ActingAgent = Annotated[Acting, Depends(get_acting)]
+
+
+def request_time() -> datetime:
+    """Return the moment a request acts at (service window, contact hours)."""
+    return utcnow()
+
+
+# Tests override `request_time` to pin the clock (contact hours depend on the weekday).
+RequestTime = Annotated[datetime, Depends(request_time)]

@@ -19,7 +19,9 @@ STATIC_FILES: Final = {
 SECURITY_HEADERS: Final = {
     # Everything the page loads comes from the gateway itself; no CDN, no inline script.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        # Attachments are fetched with the token and shown from blob: URLs.
+        "media-src 'self' blob:; "
         "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

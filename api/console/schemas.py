@@ -85,6 +85,10 @@ class MessageOut(BaseModel):
     sentiment: dict[str, Any] | None = None
     agent_id: int | None = None
     created_at: str
+    # A WhatsApp template this line sent ({name, language, title, content_sid}).
+    template: dict[str, Any] | None = None
+    # Files the debtor sent with this line (their ids in the handoff's attachments).
+    attachment_ids: list[int] | None = None
 
 
 class NoteOut(BaseModel):
@@ -114,6 +118,51 @@ class ClaimSummaryOut(BaseModel):
     disputes: list[DisputeOut]
 
 
+class AttachmentOut(BaseModel):
+    """A file the debtor sent; open it through the console's attachment endpoint."""
+
+    id: int
+    kind: Literal["image", "document", "voice"]
+    content_type: str
+    size_bytes: int | None
+    transcript: str | None
+    created_at: datetime
+    message_id: int | None
+    url: str
+
+
+class AlertOut(BaseModel):
+    """Something about the channel an agent should notice (opt-out, closed window, …)."""
+
+    reason: str
+    at: datetime
+    detail: str | None = None
+    message_id: int | None = None
+    attachment_id: int | None = None
+
+
+class TemplateOptionOut(BaseModel):
+    """An approved template the agent may send, in the conversation's language."""
+
+    name: str
+    title: str
+    language: str
+    text: str
+
+
+class WhatsAppStateOut(BaseModel):
+    """Where a WhatsApp conversation stands: window, opt-out, contact hours, templates."""
+
+    window_open: bool
+    last_inbound_at: datetime | None
+    window_closes_at: datetime | None
+    opted_out: bool
+    template_awaiting_answer: bool
+    contact_allowed: bool
+    next_contact_at: datetime | None
+    templates: list[TemplateOptionOut]
+
+
 class HandoffDetailOut(BaseModel):
     """The console's conversation view."""
 
@@ -122,6 +171,15 @@ class HandoffDetailOut(BaseModel):
     transcript: list[MessageOut]
     notes: list[NoteOut]
     claim: ClaimSummaryOut | None
+    attachments: list[AttachmentOut] = []
+    alerts: list[AlertOut] = []
+    whatsapp: WhatsAppStateOut | None = None
+
+
+class TemplateIn(_In):
+    """Which approved template to send (in the conversation's language)."""
+
+    template: str = Field(min_length=1, max_length=64)
 
 
 class HandoffEventOut(BaseModel):

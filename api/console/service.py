@@ -28,6 +28,7 @@ from api.handoffs.models import ACTIVE_STATES, Handoff
 from api.promises import service as promise_service
 from api.promises.schemas import PromiseOut
 
+from . import whatsapp as whatsapp_console
 from .schemas import (
     CannedReplyOut,
     ClaimSummaryOut,
@@ -158,6 +159,7 @@ def detail(
         db_session=db_session, sender_id=handoff.conversation_id
     )
     reference = handoff.claim_reference or conversation.verified_claim_reference
+    now = now or utcnow()
     return HandoffDetailOut(
         handoff=HandoffOut(
             id=handoff.id,
@@ -170,13 +172,13 @@ def detail(
             created_at=handoff.created_at,
             closed_at=handoff.closed_at,
             outcome=handoff.outcome,
-            waiting_seconds=_waiting_seconds(handoff, now or utcnow()),
+            waiting_seconds=_waiting_seconds(handoff, now),
             claim_reference=reference,
             sentiment_trail=list(handoff.sentiment_trail or []),
         ),
         conversation_state=conversation.state,
         transcript=[
-            MessageOut.model_validate(message_view(m))
+            transcript_line(m)
             for m in conversation_service.transcript(
                 db_session=db_session, sender_id=handoff.conversation_id
             )
@@ -185,6 +187,27 @@ def detail(
             NoteOut.model_validate(n) for n in notes(db_session=db_session, handoff_id=handoff.id)
         ],
         claim=claim_summary(db_session=db_session, reference=reference) if reference else None,
+        attachments=whatsapp_console.attachments(db_session=db_session, handoff=handoff),
+        alerts=whatsapp_console.alerts(
+            db_session=db_session, conversation_id=handoff.conversation_id
+        ),
+        whatsapp=whatsapp_console.state(
+            db_session=db_session, handoff=handoff, conversation=conversation, now=now
+        ),
+    )
+
+
+def transcript_line(message: Message) -> MessageOut:
+    """Return a transcript line with the template it sent and the files it carried."""
+    data = message.data or {}
+    template = data.get("template")
+    attachment_ids = data.get("attachments")
+    return MessageOut.model_validate(
+        {
+            **message_view(message),
+            "template": template if isinstance(template, dict) else None,
+            "attachment_ids": attachment_ids if isinstance(attachment_ids, list) else None,
+        }
     )
 
 

@@ -6,15 +6,18 @@ import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from api.agents.dependencies import CurrentAgent
+from api.channels.whatsapp.runtime import WhatsAppRuntime
 from api.db import SessionDep, session_scope
 from api.dialogue import agents as agent_ops
 from api.events.bus import EventBus
 from api.rasa.client import RasaClient
 
 from . import service as console_service
-from .dependencies import ActingAgent
+from . import whatsapp as whatsapp_console
+from .dependencies import ActingAgent, RequestTime
 from .schemas import (
     CannedReplyOut,
     CloseIn,
@@ -24,6 +27,7 @@ from .schemas import (
     MessageOut,
     NoteEventOut,
     QueueItemOut,
+    TemplateIn,
     TextIn,
 )
 
@@ -34,6 +38,17 @@ def _bus(request: Request) -> EventBus:
     """Return the app's event bus."""
     bus: EventBus = request.app.state.bus
     return bus
+
+
+def _whatsapp(request: Request) -> WhatsAppRuntime:
+    """Return the WhatsApp channel's runtime (its Twilio client)."""
+    runtime: WhatsAppRuntime = request.app.state.whatsapp
+    return runtime
+
+
+def _refused(exc: whatsapp_console.ChannelRefused) -> JSONResponse:
+    """Answer a refusal of the channel with its reason code and details."""
+    return JSONResponse(exc.body(), status_code=exc.status_code)
 
 
 @router.get("/me")
@@ -49,9 +64,13 @@ def queue(db_session: SessionDep, agent: ActingAgent) -> list[QueueItemOut]:
 
 
 @router.get("/handoffs/{handoff_id}")
-def read_handoff(handoff_id: int, db_session: SessionDep, agent: ActingAgent) -> HandoffDetailOut:
-    """Show a handoff with transcript, private notes and the verified claim."""
-    return console_service.detail(db_session=db_session, handoff_id=handoff_id, agent=agent)
+def read_handoff(
+    handoff_id: int, db_session: SessionDep, agent: ActingAgent, now: RequestTime
+) -> HandoffDetailOut:
+    """Show a handoff with transcript, notes, the verified claim, attachments and alerts."""
+    return console_service.detail(
+        db_session=db_session, handoff_id=handoff_id, agent=agent, now=now
+    )
 
 
 @router.post("/handoffs/{handoff_id}/take")
@@ -61,9 +80,25 @@ async def take(handoff_id: int, request: Request, agent: ActingAgent) -> Handoff
     return HandoffEventOut.model_validate(event)
 
 
-@router.post("/handoffs/{handoff_id}/reply")
-async def reply(handoff_id: int, body: TextIn, request: Request, agent: ActingAgent) -> MessageOut:
-    """Write to the debtor on their channel (only the agent holding the handoff)."""
+@router.post(
+    "/handoffs/{handoff_id}/reply",
+    response_model=MessageOut,
+    responses={409: {"description": "the channel refuses free text now (reason code inside)"}},
+)
+async def reply(
+    handoff_id: int, body: TextIn, request: Request, agent: ActingAgent, now: RequestTime
+) -> MessageOut | JSONResponse:
+    """Write to the debtor on their channel (only the agent holding the handoff).
+
+    On WhatsApp, free text is refused (409) outside the 24-hour window and after
+    an opt-out, before anything is stored; the agent's text stays in their box.
+    """
+    try:
+        await whatsapp_console.check_free_text(
+            bus=_bus(request), handoff_id=handoff_id, agent=agent, now=now
+        )
+    except whatsapp_console.ChannelRefused as exc:
+        return _refused(exc)
     view = await agent_ops.reply(
         bus=_bus(request), handoff_id=handoff_id, agent=agent, text=body.text
     )
@@ -116,3 +151,47 @@ async def close(
 def canned(_agent: ActingAgent, language: Literal["de", "en"] = "de") -> list[CannedReplyOut]:
     """List the canned replies in the conversation's language."""
     return console_service.canned(language=language)
+
+
+@router.post(
+    "/handoffs/{handoff_id}/whatsapp/template",
+    response_model=MessageOut,
+    responses={
+        409: {"description": "the template may not go out now (reason code inside)"},
+        502: {"description": "Twilio refused the template"},
+    },
+)
+async def send_template(
+    handoff_id: int, body: TemplateIn, request: Request, agent: ActingAgent, now: RequestTime
+) -> MessageOut | JSONResponse:
+    """Send an approved WhatsApp template once the 24-hour window has closed (audited)."""
+    try:
+        view = await whatsapp_console.send_template(
+            bus=_bus(request),
+            client=_whatsapp(request).client,
+            handoff_id=handoff_id,
+            agent=agent,
+            name=body.template,
+            now=now,
+        )
+    except whatsapp_console.ChannelRefused as exc:
+        return _refused(exc)
+    return MessageOut.model_validate(view)
+
+
+@router.get("/handoffs/{handoff_id}/attachments/{attachment_id}", response_class=Response)
+async def open_attachment(
+    handoff_id: int, attachment_id: int, request: Request, agent: ActingAgent
+) -> Response:
+    """Hand over a debtor's file, fetched from Twilio by the gateway (audited)."""
+    media, described = await whatsapp_console.open_attachment(
+        client=_whatsapp(request).client,
+        handoff_id=handoff_id,
+        attachment_id=attachment_id,
+        agent=agent,
+    )
+    return Response(
+        media.content,
+        media_type=described.content_type,
+        headers=whatsapp_console.attachment_headers(described),
+    )

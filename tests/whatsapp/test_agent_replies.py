@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from api.agents import service as agents_service
 from api.agents.security import create_access_token
 from api.audit.models import AuditEvent
 from api.channels.whatsapp.models import WhatsAppContact
+from api.channels.whatsapp.runtime import deliver_agent_reply
 from api.conversations.models import Message
 from api.db import session_scope
 from api.db.columns import utcnow
@@ -105,7 +107,7 @@ def test_a_long_agent_reply_goes_out_in_parts(client: TestClient, standin: Twili
     assert " ".join(m["Body"] for m in sent) == text
 
 
-def test_outside_the_24_hour_window_the_console_is_told_and_nothing_is_sent(
+def test_outside_the_24_hour_window_free_text_is_refused_and_the_console_told(
     client: TestClient, standin: TwilioStandIn
 ) -> None:
     handoff_id, headers = _held_conversation(client, standin)
@@ -113,21 +115,32 @@ def test_outside_the_24_hour_window_the_console_is_told_and_nothing_is_sent(
         contact = db_session.get(WhatsAppContact, DEBTOR)
         assert contact is not None
         contact.last_inbound_at = utcnow() - timedelta(hours=25)
+        messages_before = db_session.query(Message).count()
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
-        message_id = _reply(client, handoff_id, headers, "Sind Sie noch da?")
+        response = client.post(
+            f"/api/console/handoffs/{handoff_id}/reply",
+            json={"text": "Sind Sie noch da?"},
+            headers=headers,
+        )
         alert = _alert(socket)
-    assert alert["reason"] == "whatsapp_window_closed"
-    assert alert["conversation_id"] == DEBTOR and alert["message_id"] == message_id
-    assert alert["delivered"] is False
+    assert response.status_code == 409
+    body = response.json()
+    assert body["reason"] == "whatsapp_window_closed"
+    assert "24-hour window closed" in body["detail"] and "template" in body["detail"]
+    assert body["window_closed_at"] > body["last_inbound_at"]
+    assert alert["reason"] == "whatsapp_window_closed" and alert["handoff_id"] == handoff_id
     assert standin.messages_to(DEBTOR) == []
     (audit,) = _audit("whatsapp_agent_reply_refused")
     assert audit.reasons == ["whatsapp_window_closed"]
-    assert not _delivered(message_id)
-    # The debtor writes again (a new window): the waiting reply comes with the answer.
+    with session_scope() as db_session:
+        assert db_session.query(Message).count() == messages_before  # nothing stored
+    # The debtor writes again (a new window): free text goes out once more.
     answer = post_webhook(client, webhook_form(address=DEBTOR, our_address=OURS, body="Hallo?"))
-    assert bodies(answer.text) == ["Sind Sie noch da?"]
-    assert _delivered(message_id)
+    assert bodies(answer.text) == []
+    _reply(client, handoff_id, headers, "Schön, dass Sie sich melden.")
+    (sent,) = standin.wait_for_messages(DEBTOR, 1)
+    assert sent["Body"] == "Schön, dass Sie sich melden."
 
 
 def test_a_reply_to_an_opted_out_debtor_is_refused(
@@ -135,11 +148,47 @@ def test_a_reply_to_an_opted_out_debtor_is_refused(
 ) -> None:
     handoff_id, headers = _held_conversation(client, standin)
     post_webhook(client, webhook_form(address=DEBTOR, our_address=OURS, body="STOP"))
+    response = client.post(
+        f"/api/console/handoffs/{handoff_id}/reply", json={"text": "Kurze Frage"}, headers=headers
+    )
+    assert response.status_code == 409
+    assert response.json()["reason"] == "whatsapp_opted_out"
+    assert standin.messages_to(DEBTOR) == []
+
+
+def test_the_forwarder_still_refuses_a_reply_the_window_closed_on(
+    client: TestClient, standin: TwilioStandIn
+) -> None:
+    """A reply stored while the window was open but delivered after it closed stays held."""
+    _, headers = _held_conversation(client, standin)
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
-        _reply(client, handoff_id, headers, "Kurze Frage noch")
-        assert _alert(socket)["reason"] == "whatsapp_opted_out"
+        with session_scope() as db_session:
+            contact = db_session.get(WhatsAppContact, DEBTOR)
+            assert contact is not None
+            contact.last_inbound_at = utcnow() - timedelta(hours=25)
+        runtime = client.app.state.whatsapp  # type: ignore[attr-defined]
+        with session_scope() as db_session:
+            message = Message(
+                conversation_id=DEBTOR, direction="out", author="agent", text="Noch da?"
+            )
+            db_session.add(message)
+            db_session.flush()
+            message_id = message.id
+        deliver = functools.partial(
+            deliver_agent_reply,
+            client=runtime.client,
+            bus=runtime.bus,
+            message_id=message_id,
+            address=DEBTOR,
+            text="Noch da?",
+        )
+        assert client.portal is not None
+        assert client.portal.call(deliver) == []
+        alert = _alert(socket)
+    assert alert["reason"] == "whatsapp_window_closed" and alert["message_id"] == message_id
     assert standin.messages_to(DEBTOR) == []
+    assert not _delivered(message_id)
 
 
 @pytest.mark.parametrize("status", [400, 500])

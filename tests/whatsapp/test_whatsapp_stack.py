@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from api.audit.models import AuditEvent
 from api.channels.whatsapp.models import WhatsAppContact
@@ -167,21 +164,6 @@ def test_a_retry_is_answered_once_and_a_forgery_refused(wa: WhatsAppStack) -> No
     assert count == 1
 
 
-async def _alert_after(wa: WhatsAppStack, headers: dict[str, str], reply: Any) -> dict[str, Any]:
-    """Reply as the agent while listening on the console socket; return the WhatsApp alert."""
-    token = headers["Authorization"].removeprefix("Bearer ")
-    port = wa.stack.gateway_port
-    async with websockets.connect(f"ws://127.0.0.1:{port}/api/console/ws") as socket:
-        await socket.send(json.dumps({"token": token}))
-        await asyncio.sleep(0.5)
-        await asyncio.to_thread(reply)
-        async with asyncio.timeout(20):
-            while True:
-                event = json.loads(await socket.recv())
-                if event.get("type") == "alert" and event.get("reason", "").startswith("whatsapp"):
-                    return dict(event)
-
-
 def test_an_agent_reply_reaches_whatsapp_and_the_window_is_kept(wa: WhatsAppStack) -> None:
     who = "whatsapp:+4916098765432"
     wa.say(who, "Ich möchte bitte mit einem Mitarbeiter sprechen")
@@ -211,17 +193,24 @@ def test_an_agent_reply_reaches_whatsapp_and_the_window_is_kept(wa: WhatsAppStac
         contact = db_session.get(WhatsAppContact, who)
         assert contact is not None
         contact.last_inbound_at = utcnow() - timedelta(hours=25)
-    alert = asyncio.run(_alert_after(wa, headers, lambda: reply("Sind Sie noch erreichbar?")))
-    assert alert["reason"] == "whatsapp_window_closed" and alert["conversation_id"] == who
+    refused = wa.http.post(
+        f"/api/console/handoffs/{handoff['id']}/reply",
+        json={"text": "Sind Sie noch erreichbar?"},
+        headers=headers,
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["reason"] == "whatsapp_window_closed"
     assert len(wa.standin.messages_to(who)) == 1  # nothing more went out
     with session_scope(engine) as db_session:
-        refused = (
+        audited = (
             db_session.query(AuditEvent)
             .filter(
                 AuditEvent.conversation_id == who, AuditEvent.kind == "whatsapp_agent_reply_refused"
             )
             .all()
         )
-        assert [e.reasons for e in refused] == [["whatsapp_window_closed"]]
-    # Once the debtor writes again, the held reply comes with the answer.
-    assert wa.say(who, "Ja, ich bin da") == ["Sind Sie noch erreichbar?"]
+        assert [e.reasons for e in audited] == [["whatsapp_window_closed"]]
+    # Once the debtor writes again, free text goes out again.
+    assert wa.say(who, "Ja, ich bin da") == []
+    reply("Schön, dass Sie sich melden.")
+    assert wa.standin.wait_for_messages(who, 2)[-1]["Body"] == "Schön, dass Sie sich melden."

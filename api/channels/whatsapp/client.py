@@ -62,13 +62,28 @@ class TwilioClient:
         return self.account_sid, self._token
 
     async def send_message(self, *, from_: str, to: str, body: str) -> str:
-        """Create an outbound message and return its sid."""
+        """Create an outbound free-text message and return its sid."""
+        return await self._create_message({"From": from_, "To": to, "Body": body})
+
+    async def send_template(
+        self, *, from_: str, to: str, content_sid: str, content_variables: str
+    ) -> str:
+        """Send an approved template (Content API: no Body) and return the message sid."""
+        return await self._create_message(
+            {
+                "From": from_,
+                "To": to,
+                "ContentSid": content_sid,
+                "ContentVariables": content_variables,
+            }
+        )
+
+    async def _create_message(self, form: dict[str, str]) -> str:
+        """POST to the account's Messages resource and return the new message's sid."""
         auth = self._auth()
         url = f"{self.api_base}/{API_VERSION}/Accounts/{auth[0]}/Messages.json"
         try:
-            response = await self._http.post(
-                url, data={"From": from_, "To": to, "Body": body}, auth=auth
-            )
+            response = await self._http.post(url, data=form, auth=auth)
         except httpx.HTTPError as exc:
             raise TwilioError(f"Twilio unreachable: {type(exc).__name__}") from exc
         if response.status_code not in (200, 201):

@@ -86,6 +86,8 @@ def _is_whatsapp_agent_reply(event: dict[str, Any]) -> bool:
         and event.get("direction") == "out"
         and isinstance(event.get("id"), int)
         and str(event.get("conversation_id", "")).startswith(f"{whatsapp_service.CHANNEL}:")
+        # A template is sent by the console itself, through Twilio's Content API.
+        and not event.get("template")
     )
 
 

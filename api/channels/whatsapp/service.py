@@ -5,6 +5,7 @@ Plain functions on an explicit session; the async layers run them in worker thre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.audit import service as audit_service
+from api.audit.models import AuditEvent
 from api.claims.models import Debtor
 from api.conversations import service as conversations_service
 from api.conversations.models import Message
@@ -24,6 +26,13 @@ from .models import Attachment, ChannelEvent, WhatsAppContact
 CHANNEL: Final = "whatsapp"
 # Outside this window after the debtor's last message only approved templates may go out.
 SERVICE_WINDOW: Final = timedelta(hours=24)
+# Audit events of a WhatsApp conversation that the console lists as its alerts.
+ALERT_KINDS: Final = (
+    "whatsapp_opt_out",
+    "whatsapp_opt_in",
+    "whatsapp_agent_reply_refused",
+    "whatsapp_template_sent",
+)
 
 
 def claim_event(*, db_session: Session, external_id: str) -> tuple[bool, str | None]:
@@ -293,4 +302,122 @@ def record_agent_message_sent(
         kind="whatsapp_agent_reply_sent",
         conversation_id=address,
         data={"message_id": message_id, "twilio_sids": sids},
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """The customer-service window of one WhatsApp address at a moment."""
+
+    open: bool
+    last_inbound_at: datetime
+    closes_at: datetime
+
+
+def service_window(contact: WhatsAppContact, now: datetime) -> Window:
+    """Tell whether free text may go out now: within 24 hours of the debtor's last message."""
+    closes_at = contact.last_inbound_at + SERVICE_WINDOW
+    return Window(now <= closes_at, contact.last_inbound_at, closes_at)
+
+
+def template_awaiting_answer(*, db_session: Session, address: str, since: datetime) -> bool:
+    """Tell whether a template went out after the debtor's last message (still unanswered)."""
+    stmt = select(Message.data).where(
+        Message.conversation_id == address,
+        Message.author == "agent",
+        Message.created_at >= since,
+    )
+    return any(isinstance((data or {}).get("template"), dict) for data in db_session.scalars(stmt))
+
+
+def get_attachment(*, db_session: Session, address: str, attachment_id: int) -> Attachment | None:
+    """Get an attachment of this conversation (another conversation's is None)."""
+    attachment = db_session.get(Attachment, attachment_id)
+    if attachment is None or attachment.conversation_id != address:
+        return None
+    return attachment
+
+
+def record_reply_refused(
+    *, db_session: Session, address: str, reason: str, data: dict[str, Any]
+) -> None:
+    """Audit an agent's free-text reply refused before it was stored (window, opt-out)."""
+    audit_service.record(
+        db_session=db_session,
+        kind="whatsapp_agent_reply_refused",
+        conversation_id=address,
+        reasons=[reason],
+        data=data,
+    )
+
+
+def record_template_sent(
+    *,
+    db_session: Session,
+    address: str,
+    agent_id: int,
+    text: str,
+    template: dict[str, Any],
+    claim_reference: str | None,
+    reasons: Sequence[str],
+    policy_version: str | None,
+    now: datetime | None = None,
+) -> Message:
+    """Put a sent template in the transcript (delivered) and audit it."""
+    message = conversations_service.add_message(
+        db_session=db_session,
+        sender_id=address,
+        direction="out",
+        author="agent",
+        text=text,
+        data={"template": template},
+    )
+    message.agent_id = agent_id
+    message.delivered_at = now or utcnow()
+    audit_service.record(
+        db_session=db_session,
+        kind="whatsapp_template_sent",
+        conversation_id=address,
+        claim_reference=claim_reference,
+        reasons=reasons,
+        policy_version=policy_version,
+        data={"message_id": message.id, "agent_id": agent_id, **template},
+    )
+    db_session.flush()
+    return message
+
+
+def record_template_failed(
+    *, db_session: Session, address: str, agent_id: int, template: dict[str, Any], error: str
+) -> None:
+    """Audit a template Twilio refused (nothing reached the debtor)."""
+    audit_service.record(
+        db_session=db_session,
+        kind="whatsapp_agent_reply_refused",
+        conversation_id=address,
+        reasons=["whatsapp_send_failed"],
+        data={"agent_id": agent_id, "error": error, **template},
+    )
+
+
+def list_alerts(*, db_session: Session, address: str) -> list[AuditEvent]:
+    """List the audit events of this address the console shows as alerts, oldest first."""
+    return list(
+        db_session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.conversation_id == address, AuditEvent.kind.in_(ALERT_KINDS))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def record_attachment_opened(
+    *, db_session: Session, address: str, attachment_id: int, agent_id: int
+) -> None:
+    """Audit an agent opening a debtor's file."""
+    audit_service.record(
+        db_session=db_session,
+        kind="whatsapp_attachment_opened",
+        conversation_id=address,
+        data={"attachment_id": attachment_id, "agent_id": agent_id},
     )

@@ -51,6 +51,31 @@
     other: "Sonstiges",
   };
   const DISPUTE_STATUS = { open: "offen", resolved: "geklärt", rejected: "abgelehnt", upheld: "berechtigt" };
+  const ALERTS = {
+    whatsapp_attachment: "Anhang erhalten",
+    whatsapp_opted_out: "Per STOPP abgemeldet – keine Nachrichten mehr",
+    whatsapp_opted_in: "Per START wieder angemeldet",
+    whatsapp_window_closed: "24-Stunden-Fenster geschlossen – Freitext nicht gesendet",
+    whatsapp_send_failed: "Senden über WhatsApp fehlgeschlagen",
+    whatsapp_no_contact: "Kein WhatsApp-Kontakt",
+    whatsapp_template_sent: "Vorlage gesendet",
+    whatsapp_window_open: "Vorlage nicht gesendet: Fenster offen",
+    whatsapp_template_awaiting_answer: "Vorlage nicht gesendet: Antwort steht aus",
+    outside_contact_hours: "Vorlage nicht gesendet: außerhalb der Kontaktzeiten",
+    crisis: "Krisensignal – Krisenhilfe wurde gesendet",
+  };
+  // Alerts the server lists itself in the conversation view (the rest are only live).
+  const STORED_ALERTS = new Set(Object.keys(ALERTS).filter((k) => k !== "crisis"));
+  const URGENT_ALERTS = new Set(["whatsapp_window_closed", "whatsapp_send_failed", "whatsapp_opted_out", "crisis"]);
+  const REFUSALS = {
+    whatsapp_window_closed: "Das 24-Stunden-Fenster von WhatsApp ist geschlossen: Freitext ist nicht möglich. Senden Sie die freigegebene Vorlage.",
+    whatsapp_opted_out: "Die Person hat WhatsApp abbestellt (STOPP); es darf nichts mehr gesendet werden.",
+    whatsapp_no_contact: "Diese WhatsApp-Nummer hat uns nie geschrieben; es kann nichts gesendet werden.",
+    whatsapp_window_open: "Das 24-Stunden-Fenster ist offen: Schreiben Sie eine normale Antwort.",
+    whatsapp_template_awaiting_answer: "Die Vorlage ist schon gesendet; warten Sie auf die Antwort.",
+    outside_contact_hours: "Außerhalb der Kontaktzeiten des Gläubigers; die Vorlage kann später gesendet werden.",
+  };
+  const ATTACHMENT_KINDS = { image: "Bild", document: "Dokument", voice: "Sprachnachricht" };
 
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY),
@@ -67,6 +92,8 @@
     queueTimer: null,
     pollTimer: null,
     busy: false,
+    liveAlerts: [],
+    blobUrls: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -161,9 +188,10 @@
   // ---------------------------------------------------------------- API
 
   class ApiError extends Error {
-    constructor(status, detail) {
+    constructor(status, detail, reason) {
       super(detail);
       this.status = status;
+      this.reason = reason || null;
     }
   }
 
@@ -189,18 +217,43 @@
     let body = null;
     try { body = await response.json(); } catch (err) { body = null; }
     if (!response.ok) {
-      throw new ApiError(response.status, (body && body.detail) || `HTTP ${response.status}`);
+      throw new ApiError(response.status, (body && body.detail) || `HTTP ${response.status}`, body && body.reason);
     }
     return body;
   }
 
+  // A debtor's file, fetched with the token (an <img src> could not send it).
+  async function fetchBlob(path) {
+    let response;
+    try {
+      response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    } catch (err) {
+      throw new ApiError(0, "Der Server ist nicht erreichbar.");
+    }
+    if (response.status === 401) {
+      logout("Ihre Sitzung ist abgelaufen oder ungültig. Bitte melden Sie sich erneut an.");
+      throw new ApiError(401, "nicht angemeldet");
+    }
+    if (!response.ok) {
+      let body = null;
+      try { body = await response.json(); } catch (err) { body = null; }
+      throw new ApiError(response.status, (body && body.detail) || `HTTP ${response.status}`);
+    }
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    state.blobUrls.push(url);
+    return url;
+  }
+
   function explain(err) {
     if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
+    if (err.reason && REFUSALS[err.reason]) return REFUSALS[err.reason];
     switch (err.status) {
       case 409: return "Das ging nicht: Der Status des Gesprächs hat sich geändert (z. B. schon übernommen).";
       case 403: return "Dieses Gespräch betreut eine andere Person.";
       case 404: return "Das Gespräch gibt es nicht mehr.";
       case 422: return "Bitte die Eingabe prüfen.";
+      case 502: return `WhatsApp (Twilio) hat abgelehnt: ${err.message}`;
       case 503: return "Der Bot ist gerade nicht erreichbar. Bitte gleich noch einmal versuchen.";
       default: return err.message;
     }
@@ -350,6 +403,7 @@
       return;
     }
     const switched = state.selectedId !== handoffId;
+    if (switched) state.liveAlerts = [];
     state.selectedId = handoffId;
     state.detail = detail;
     sessionStorage.setItem(SELECTED_KEY, String(handoffId));
@@ -390,6 +444,8 @@
     transcript.scrollTop = transcript.scrollHeight;
 
     renderClaim(detail.claim);
+    renderAlerts();
+    renderAttachments(detail.attachments || []);
     state.noteIds = new Set();
     $("notes-list").replaceChildren();
     for (const note of detail.notes) appendNote(note);
@@ -400,18 +456,157 @@
   function updateControls() {
     const h = state.detail && state.detail.handoff;
     const mine = holding();
+    const wa = state.detail && state.detail.whatsapp;
+    // WhatsApp takes free text only within 24 hours of the debtor's last message.
+    const blocked = Boolean(wa && (!wa.window_open || wa.opted_out));
     $("take-button").disabled = !h || h.state !== "queued";
     $("handback-button").disabled = !mine;
     $("close-button").disabled = !mine;
     $("close-outcome").disabled = !mine;
-    $("reply-text").disabled = !mine;
-    $("reply-button").disabled = !mine;
-    $("canned-select").disabled = !mine;
+    $("reply-text").disabled = !mine || blocked;
+    $("reply-button").disabled = !mine || blocked;
+    $("canned-select").disabled = !mine || blocked;
     let hint = "";
     if (h && h.state === "queued") hint = "Übernehmen Sie das Gespräch, um zu antworten.";
     else if (h && h.state === "assigned" && !mine) hint = "Eine andere Person betreut dieses Gespräch.";
     else if (h && h.state === "closed") hint = "Dieses Gespräch ist abgeschlossen.";
+    else if (blocked) hint = "Freitext ist über WhatsApp gerade nicht möglich.";
     $("reply-state").textContent = hint;
+    renderWhatsApp(mine);
+  }
+
+  function renderWhatsApp(mine) {
+    const box = $("wa-window");
+    const wa = state.detail && state.detail.whatsapp;
+    const h = state.detail && state.detail.handoff;
+    if (!wa || !h || h.state === "closed" || (wa.window_open && !wa.opted_out)) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    $("wa-window-text").textContent = wa.opted_out
+      ? "Die Person hat WhatsApp abbestellt (STOPP). Es dürfen keine Nachrichten mehr gesendet werden."
+      : `Das 24-Stunden-Fenster von WhatsApp ist seit ${formatTime(wa.window_closes_at)} geschlossen. ` +
+        "Freitext ist nicht möglich, nur eine freigegebene Vorlage. Sobald die Person antwortet, " +
+        "können Sie wieder frei schreiben.";
+    let note = "";
+    if (wa.opted_out) note = "";
+    else if (!wa.templates.length) note = "Keine Vorlage eingerichtet (templates.yml).";
+    else if (!mine) note = "Übernehmen Sie das Gespräch, um die Vorlage zu senden.";
+    else if (wa.template_awaiting_answer) note = "Die Vorlage ist gesendet. Warten Sie auf die Antwort der Person.";
+    else if (!wa.contact_allowed) note = `Außerhalb der Kontaktzeiten – möglich ab ${formatTime(wa.next_contact_at)}.`;
+    $("wa-template-note").textContent = note;
+    const list = $("wa-templates");
+    list.replaceChildren();
+    if (wa.opted_out) return;
+    for (const template of wa.templates) {
+      const button = el("button", {
+        type: "button",
+        className: "primary template-send",
+        dataset: { template: template.name },
+        disabled: Boolean(note) || !mine,
+        text: "Vorlage senden",
+      });
+      button.addEventListener("click", () => sendTemplate(template.name));
+      list.append(el("li", { className: "wa-template", dataset: { template: template.name } }, [
+        el("p", {
+          className: "wa-template-label",
+          text: `Freigegebene Vorlage „${template.title}“ (${template.language.toUpperCase()})`,
+        }),
+        el("blockquote", { className: "wa-template-text", text: template.text }),
+        button,
+      ]));
+    }
+  }
+
+  // ---------------------------------------------------------------- alerts and attachments
+
+  function alertItem(alert) {
+    return el("li", { className: `alert alert-${alert.reason}`, dataset: { reason: alert.reason } }, [
+      el("span", { className: "alert-label", text: label(ALERTS, alert.reason) }),
+      el("time", { datetime: alert.at, text: formatTime(alert.at) }),
+      alert.detail ? el("span", { className: "alert-detail", text: alert.detail }) : null,
+    ]);
+  }
+
+  function renderAlerts() {
+    const stored = (state.detail && state.detail.alerts) || [];
+    const all = stored.concat(state.liveAlerts).sort((a, b) => String(b.at).localeCompare(String(a.at)));
+    $("alerts-list").replaceChildren(...all.map(alertItem));
+    $("alerts-card").hidden = all.length === 0;
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1).replace(".", ",")} MB`;
+  }
+
+  function revokeBlobs() {
+    for (const url of state.blobUrls) URL.revokeObjectURL(url);
+    state.blobUrls = [];
+  }
+
+  function renderAttachments(items) {
+    revokeBlobs();
+    const list = $("attachments-list");
+    list.replaceChildren();
+    $("attachments-card").hidden = items.length === 0;
+    for (const item of items.slice().reverse()) {
+      const preview = el("div", { className: "attachment-preview" });
+      const show = el("button", { type: "button", className: "attachment-show", text: item.kind === "document" ? "Öffnen" : "Anzeigen" });
+      const save = el("button", { type: "button", className: "attachment-save", text: "Herunterladen" });
+      show.addEventListener("click", () => showAttachment(item, preview));
+      save.addEventListener("click", () => saveAttachment(item));
+      const facts = [item.content_type, item.size_bytes ? formatSize(item.size_bytes) : null].filter(Boolean).join(" · ");
+      list.append(el("li", { className: `attachment attachment-${item.kind}`, dataset: { id: String(item.id), kind: item.kind } }, [
+        el("div", { className: "attachment-head" }, [
+          el("span", { className: "attachment-kind", text: label(ATTACHMENT_KINDS, item.kind) }),
+          el("time", { datetime: item.created_at, text: formatTime(item.created_at) }),
+        ]),
+        el("div", { className: "attachment-facts", text: facts }),
+        item.kind === "voice"
+          ? el("p", { className: "attachment-transcript", text: item.transcript ? `Abschrift: „${item.transcript}“` : "Keine Abschrift." })
+          : null,
+        preview,
+        el("div", { className: "attachment-actions" }, [show, save]),
+      ]));
+    }
+  }
+
+  async function showAttachment(item, preview) {
+    try {
+      const url = await fetchBlob(item.url);
+      if (item.kind === "image") {
+        preview.replaceChildren(el("img", { src: url, alt: `Bild vom ${formatTime(item.created_at)}`, className: "attachment-image" }));
+      } else if (item.kind === "voice") {
+        preview.replaceChildren(el("audio", { src: url, controls: true }));
+      } else {
+        window.open(url, "_blank", "noopener");
+      }
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  async function saveAttachment(item) {
+    try {
+      const url = await fetchBlob(item.url);
+      const link = el("a", { href: url, download: `anhang-${item.id}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  function showAttachmentById(id) {
+    const node = $("attachments-list").querySelector(`[data-id="${id}"]`);
+    if (!node) return;
+    node.scrollIntoView({ block: "nearest" });
+    const button = node.querySelector(".attachment-show");
+    if (button) button.click();
   }
 
   function appendMessage(message, fresh) {
@@ -427,10 +622,20 @@
     const buttons = Array.isArray(message.buttons) && message.buttons.length
       ? el("div", { className: "msg-buttons", text: `Optionen: ${message.buttons.map((b) => b.title || b.payload).join(" · ")}` })
       : null;
+    const template = message.template
+      ? el("div", { className: "msg-template", text: `Freigegebene Vorlage „${message.template.title || message.template.name}“ (${String(message.template.language || "").toUpperCase()})` })
+      : null;
+    const files = Array.isArray(message.attachment_ids) && message.attachment_ids.length
+      ? el("div", { className: "msg-attachments" }, message.attachment_ids.map((id) => {
+        const button = el("button", { type: "button", className: "link", text: `Anhang #${id} ansehen` });
+        button.addEventListener("click", () => showAttachmentById(id));
+        return button;
+      }))
+      : null;
     const item = el("li", {
       className: `msg msg-${author}${fresh ? " fresh" : ""}`,
       dataset: { id: String(message.id), author },
-    }, [head, el("div", { className: "msg-text", text: message.text || "" }), buttons]);
+    }, [head, template, el("div", { className: "msg-text", text: message.text || "" }), buttons, files]);
     const transcript = $("transcript");
     const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 120;
     transcript.append(item);
@@ -560,6 +765,17 @@
     });
   }
 
+  function sendTemplate(name) {
+    const h = state.detail && state.detail.handoff;
+    if (!h || !holding()) return;
+    act(async () => {
+      const message = await api(`/api/console/handoffs/${h.id}/whatsapp/template`, { method: "POST", body: { template: name } });
+      appendMessage(message, true);
+      toast("Vorlage gesendet.");
+      await reloadSelected();
+    });
+  }
+
   function handBack() {
     const h = state.detail && state.detail.handoff;
     if (!h || !holding()) return;
@@ -674,6 +890,9 @@
       case "message": {
         const current = state.detail && state.detail.handoff.conversation_id === event.conversation_id;
         if (current) appendMessage(event, true);
+        const wa = current && state.detail.whatsapp;
+        // The debtor's message reopens WhatsApp's window: show the reply box again.
+        if (wa && event.author === "debtor" && !wa.window_open && !state.busy) reloadSelected();
         if (event.author === "debtor" || !state.queue.some((i) => i.conversation_id === event.conversation_id)) {
           scheduleQueueRefresh();
         }
@@ -682,12 +901,32 @@
       case "note":
         if (state.selectedId === event.handoff_id) appendNote(event);
         break;
+      case "alert":
+        onAlert(event);
+        break;
       default:
         if (String(event.type || "").startsWith("handoff_")) {
           scheduleQueueRefresh();
           if (state.selectedId === event.handoff_id && !state.busy) reloadSelected();
         }
     }
+  }
+
+  function onAlert(event) {
+    const detail = state.detail;
+    const current = Boolean(detail) && (
+      (event.handoff_id && event.handoff_id === state.selectedId) ||
+      (event.conversation_id && event.conversation_id === detail.handoff.conversation_id)
+    );
+    const where = current ? "" : ` (${event.conversation_id || `Gespräch #${event.handoff_id}`})`;
+    toast(`${label(ALERTS, event.reason)}${where}`, URGENT_ALERTS.has(event.reason));
+    if (!current) return;
+    if (!STORED_ALERTS.has(event.reason)) {
+      state.liveAlerts.push({ reason: event.reason, at: new Date().toISOString(), detail: event.detail || null });
+      renderAlerts();
+    }
+    // The server's view has the alert, the new attachments and the window's state.
+    if (!state.busy) reloadSelected();
   }
 
   // ---------------------------------------------------------------- keyboard
