@@ -1,15 +1,32 @@
-"""Rasa's REST channel, served by the gateway so every message passes through it."""
+"""Rasa's REST channel, served by the gateway so every message passes through it.
+
+Each message is processed once (`api.channels.dedup`): a client may name its
+message with `metadata.message_id` or an `Idempotency-Key` header, and a repeat
+gets the first answer again (409 while the first is still being answered).
+Unnamed, the same text from the same sender while the first copy is being
+answered is a double click: answered `[]`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+import json
+import re
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, field_validator
 
+from api.channels import dedup
+from api.db import session_scope
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
+from api.errors import Conflict, ValidationFailed
+from api.ratelimit import METADATA_KEY, client_key
 
 router = APIRouter(tags=["channels"])
+CHANNEL: Final = "rest"
+# Lone UTF-16 surrogates ("\ud800" in JSON) cannot be stored or sent on as UTF-8.
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
 class RestMessage(BaseModel):
@@ -22,7 +39,21 @@ class RestMessage(BaseModel):
     @field_validator("message")
     @classmethod
     def _clean(cls, value: str) -> str:
-        return clean_text(value)
+        return clean_text(_SURROGATE.sub("", value))
+
+    def message_id(self, header: str | None) -> str | None:
+        """Return the client's name for this message (header first), if it gave one."""
+        given = header if header is not None else self.metadata.get("message_id")
+        if given is None:
+            return None
+        if (
+            not isinstance(given, str | int)
+            or not 0 < len(str(given)) <= dedup.MAX_MESSAGE_ID_CHARS
+        ):
+            raise ValidationFailed(
+                f"message_id: must be a string of 1 to {dedup.MAX_MESSAGE_ID_CHARS} characters"
+            )
+        return str(given)
 
 
 class BotMessage(BaseModel):
@@ -35,16 +66,72 @@ class BotMessage(BaseModel):
     image: str | None = None
 
 
+def _claim(delivery: dedup.Delivery) -> tuple[bool, str | None]:
+    """Take the delivery; for a duplicate, return the first answer if there is one."""
+    with session_scope() as db_session:
+        if dedup.claim(db_session=db_session, delivery=delivery):
+            return True, None
+        return False, dedup.answer_of(db_session=db_session, delivery=delivery)
+
+
+def _answered(delivery: dedup.Delivery, answer: str) -> None:
+    with session_scope() as db_session:
+        dedup.answered(db_session=db_session, delivery=delivery, response=answer)
+
+
+def _release(delivery: dedup.Delivery) -> None:
+    with session_scope() as db_session:
+        dedup.release(db_session=db_session, delivery=delivery)
+
+
 @router.post(
-    "/webhooks/rest/webhook", response_model=list[BotMessage], response_model_exclude_none=True
+    "/webhooks/rest/webhook",
+    response_model=list[BotMessage],
+    response_model_exclude_none=True,
+    responses={
+        409: {"description": "A message with this id is still being answered."},
+        503: {"description": "The dialogue engine or the database is unavailable."},
+    },
 )
-async def rest_webhook(body: RestMessage, request: Request) -> list[BotMessage]:
+async def rest_webhook(
+    body: RestMessage,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=dedup.MAX_MESSAGE_ID_CHARS)] = None,
+) -> list[BotMessage]:
     """Take a debtor message and answer with the bot's turns (none while an agent holds it)."""
-    metadata = {k: v for k, v in body.metadata.items() if k in ("language",) and v in ("de", "en")}
+    metadata: dict[str, Any] = {
+        k: v for k, v in body.metadata.items() if k in ("language",) and v in ("de", "en")
+    }
+    message_id = body.message_id(idempotency_key)
     if not body.message:
         return []
-    replies = await handle_inbound(
-        Inbound(sender=body.sender, channel="rest", text=body.message, metadata=metadata),
-        gateway=request.app.state.gateway,
-    )
-    return [BotMessage.model_validate({"recipient_id": body.sender, **r}) for r in replies]
+    if request.client is not None:
+        # The verification rate limit counts per client; only a keyed hash travels.
+        metadata[METADATA_KEY] = client_key("ip", request.client.host)
+    inbound = Inbound(sender=body.sender, channel=CHANNEL, text=body.message, metadata=metadata)
+    if message_id is None:
+        with dedup.IN_FLIGHT_MESSAGES.hold(body.sender, body.message) as first:
+            if not first:
+                return []  # a double click: the first copy's request gets the answer
+            replies = await handle_inbound(inbound, gateway=request.app.state.gateway)
+        return _turns(body.sender, replies)
+    delivery = dedup.Delivery.of(channel=CHANNEL, sender=body.sender, message_id=message_id)
+    new, answer = await asyncio.to_thread(_claim, delivery)
+    if not new:
+        if answer is None:
+            raise Conflict("message_id: this message is still being answered; retry shortly")
+        return [BotMessage.model_validate(r) for r in json.loads(answer)]
+    try:
+        replies = await handle_inbound(inbound, gateway=request.app.state.gateway)
+    except BaseException:
+        await asyncio.to_thread(_release, delivery)
+        raise
+    turns = _turns(body.sender, replies)
+    stored = json.dumps([t.model_dump(exclude_none=True) for t in turns])
+    await asyncio.to_thread(_answered, delivery, stored)
+    return turns
+
+
+def _turns(sender: str, replies: list[dict[str, Any]]) -> list[BotMessage]:
+    """Return the gateway's answer in the channel's shape."""
+    return [BotMessage.model_validate({"recipient_id": sender, **r}) for r in replies]

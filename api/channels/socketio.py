@@ -28,6 +28,13 @@ has already received, not while the server works. So the gateway also emits
 `bot_typing` {typing: true|false} around each answer (an extension the widget
 ignores); the demo page shows an indicator from it (`onSocketEvent`).
 
+Duplicates. A frame delivered twice (a reconnecting transport, a double-clicked
+quick reply) is answered once (`api.channels.dedup`): by its `message_id` (in
+the frame or in `customData`) when the client names its messages (rasa-webchat
+does not), else by the rule for unnamed messages: the same text of the same
+session while the first copy is being answered. A duplicate gets no second
+answer; the first one reaches the session's room.
+
 Agent replies. While a session has a socket here, this process listens on the
 conversation's bus topic and emits agent replies live, marking them delivered
 first with a conditional UPDATE, so the REST-style outbox (`take_undelivered`)
@@ -49,6 +56,7 @@ import socketio
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from api.channels import dedup
 from api.config import get_settings
 from api.conversations import service as conversations_service
 from api.conversations.models import Message
@@ -64,6 +72,7 @@ from api.dialogue.service import (
     handle_inbound,
 )
 from api.events.bus import conversation_topic
+from api.ratelimit import METADATA_KEY, client_key
 from api.web import texts
 
 logger = logging.getLogger(__name__)
@@ -82,6 +91,8 @@ RESUBSCRIBE_SECONDS: Final = 1.0
 MAX_PENDING_TURNS: Final = 50
 MAX_PENDING_SESSIONS: Final = 1000
 BotUttered = dict[str, Any]
+# Lone UTF-16 surrogates cannot be stored or sent on as UTF-8.
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
 def sender_of(session_id: str) -> str:
@@ -167,6 +178,42 @@ def _recent_turns(sender: str, limit: int) -> list[BotUttered]:
             )
             if m.direction == "out"
         ]
+
+
+def _claim(delivery: dedup.Delivery | None) -> bool:
+    """Take a named delivery for processing (blocking); False for a duplicate."""
+    if delivery is None:
+        return True
+    with session_scope() as db_session:
+        return dedup.claim(db_session=db_session, delivery=delivery)
+
+
+def _settle(delivery: dedup.Delivery | None, *, done: bool) -> None:
+    """Mark a named delivery answered, or release it after a failure (blocking)."""
+    if delivery is None:
+        return
+    with session_scope() as db_session:
+        if done:
+            dedup.answered(db_session=db_session, delivery=delivery, response="")
+        else:
+            dedup.release(db_session=db_session, delivery=delivery)
+
+
+def _message_id(data: dict[str, Any]) -> str | None:
+    """Return the client's id of a frame's message (frame or customData), if usable."""
+    custom = data.get("customData")
+    given = data.get("message_id")
+    if given is None and isinstance(custom, dict):
+        given = custom.get("message_id")
+    if isinstance(given, str | int) and 0 < len(str(given)) <= dedup.MAX_MESSAGE_ID_CHARS:
+        return str(given)
+    return None
+
+
+def _client_ip(environ: dict[str, Any]) -> str | None:
+    """Return the socket's peer address as the ASGI server saw it."""
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else None
 
 
 def _allowed_origin(origin: str | None, environ: dict[str, Any]) -> bool:
@@ -260,7 +307,7 @@ class WebChat:
         if not isinstance(message, str) or len(message) > MAX_MESSAGE_CHARS:
             logger.info("web chat: dropped a user_uttered frame without a usable message")
             return
-        text = clean_text(message)
+        text = clean_text(_SURROGATE.sub("", message))
         if not text:
             return
         session_id = self._sid_session.get(sid)
@@ -271,17 +318,53 @@ class WebChat:
             await self.sio.emit("session_confirm", session_id, to=sid)
         custom = data.get("customData")
         language = custom.get("language") if isinstance(custom, dict) else None
-        metadata = {"language": language} if language in texts.LANGUAGES else {}
+        metadata: dict[str, Any] = {"language": language} if language in texts.LANGUAGES else {}
         room = sender_of(session_id)
+        ip = _client_ip(self.sio.get_environ(sid) or {})
+        if ip:
+            # The verification rate limit counts per client; only a keyed hash travels.
+            metadata[METADATA_KEY] = client_key("ip", ip)
+        message_id = _message_id(data)
+        delivery = (
+            dedup.Delivery.of(channel=CHANNEL, sender=room, message_id=message_id)
+            if message_id
+            else None
+        )
+        with dedup.IN_FLIGHT_MESSAGES.hold(room, text) as first:
+            try:
+                fresh = first and await asyncio.to_thread(_claim, delivery)
+            except Exception:
+                logger.exception("web chat: could not record a message of %s", room)
+                await self._emit(session_id, {"text": texts.text(language, "chat_unavailable")})
+                return
+            if not fresh:
+                logger.info("web chat: dropped a duplicate message of %s", room)
+                return
+            await self._answer(session_id, room, text, metadata, language, delivery)
+
+    async def _answer(
+        self,
+        session_id: str,
+        room: str,
+        text: str,
+        metadata: dict[str, Any],
+        language: Any,
+        delivery: dedup.Delivery | None,
+    ) -> None:
+        """Pass a fresh message to the gateway and emit its answer to the session's sockets."""
         await self.sio.emit("bot_typing", {"typing": True}, room=room)
+        done = False
         try:
             replies = await handle_inbound(
                 Inbound(sender=room, channel=CHANNEL, text=text, metadata=metadata),
                 gateway=self.gateway,
             )
+            done = True
         except Exception:
             logger.exception("web chat: the gateway could not answer %s", room)
             replies = [{"text": texts.text(language, "chat_unavailable")}]
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(_settle, delivery, done=done)
         try:
             for reply in replies:
                 await self._emit(session_id, to_bot_uttered(reply))

@@ -15,13 +15,17 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from api.config import ROOT
+from tests.support.twilio_standin import TwilioStandIn, running_standin, sign
+from tests.whatsapp.helpers import WEBHOOK
 
 
 def free_port() -> int:
@@ -231,3 +235,30 @@ def stack_gateway_env(stack: object, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+@contextmanager
+def whatsapp_gateway(stack: object, log: Path) -> Iterator[tuple[GatewayProcess, TwilioStandIn]]:
+    """Run a gateway on the session stack with WhatsApp on, Twilio played by the stand-in."""
+    with running_standin() as standin:
+        gateway = GatewayProcess(env={}, log=log)
+        gateway.env = stack_gateway_env(
+            stack,
+            QUITT_PUBLIC_URL=gateway.base_url,
+            QUITT_TWILIO_ACCOUNT_SID=standin.account_sid,
+            QUITT_TWILIO_AUTH_TOKEN=standin.auth_token,
+            QUITT_TWILIO_API_BASE=standin.base_url,
+        )
+        gateway.start()
+        try:
+            yield gateway, standin
+        finally:
+            gateway.stop()
+
+
+def post_whatsapp(
+    http: httpx.Client, gateway: GatewayProcess, form: dict[str, str], *, signed: bool = True
+) -> httpx.Response:
+    """Post a WhatsApp webhook to the gateway, signed with Twilio's real validator."""
+    headers = {"X-Twilio-Signature": sign(f"{gateway.base_url}{WEBHOOK}", form)} if signed else {}
+    return http.post(f"{gateway.base_url}{WEBHOOK}", data=form, headers=headers)
