@@ -1,7 +1,13 @@
-"""Identity verification: claim reference, then date of birth or postcode; lockout after 3."""
+"""Identity verification: claim reference, then date of birth or postcode; lockout after 3.
+
+Across conversations, `api.ratelimit` limits failed checks per client (hashed IP
+address from the gateway, WhatsApp phone number): a client over the limit is
+refused like a locked conversation, before its answer is compared with anything.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -15,8 +21,11 @@ from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
 from actions.escalation import hand_off
 from actions.texts import say
+from api.config import get_settings
+from api.ratelimit import VerificationLimiter, client_keys
 from policy.escalation import detect_triggers
 from policy.identity import (
+    VERIFICATION_RATE_LIMITED,
     identity_matches,
     lock_until,
     parse_identity_proof,
@@ -27,6 +36,18 @@ from policy.identity import (
 # birth never lingers in a slot.
 CHECKED = "checked"
 STOPPED = "stopped"
+
+
+@lru_cache(maxsize=1)
+def limiter() -> VerificationLimiter:
+    """Return the process's verification limiter (made on first use, never at import)."""
+    return VerificationLimiter(get_settings().redis_url)
+
+
+def _clients(tracker: Tracker) -> list[str]:
+    """Return the hashed clients (IP, phone) the latest message came from."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return client_keys(sender_id=tracker.sender_id, metadata=metadata)
 
 
 class ValidateVerifyForm(FormValidationAction):
@@ -53,16 +74,29 @@ class ValidateVerifyForm(FormValidationAction):
         events = disclosure(turn, dispatcher)
         return events + await super().run(dispatcher, tracker, domain)
 
-    async def _locked(self, turn: Turn, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
+    async def _locked(
+        self, turn: Turn, dispatcher: CollectingDispatcher, clients: list[str]
+    ) -> dict[str, Any] | None:
+        policy = policy_named("default")
+        moment = now()
         state = await store.conversation(turn.sender_id, turn.channel)
         decision = verification_decision(
             failures=state.failed_verifications,
-            policy=policy_named("default"),
-            now=now(),
+            policy=policy,
+            now=moment,
             locked_until=state.locked_until,
         )
-        if decision.allowed:
+        if decision.allowed and not await limiter().blocked(clients, now=moment):
             return None
+        if decision.allowed:
+            # The client used up its tries in other conversations: this one locks too,
+            # and the debtor hears only what a locked conversation says.
+            await store.lock(turn.sender_id, lock_until(now=moment, policy=policy))
+            await store.audit(
+                "verification_rate_limited",
+                sender_id=turn.sender_id,
+                reasons=(VERIFICATION_RATE_LIMITED,),
+            )
         await hand_off(turn, dispatcher, "verification_locked")
         return {"claim_reference": STOPPED, "identity_proof": STOPPED, "handed_off": True}
 
@@ -73,7 +107,7 @@ class ValidateVerifyForm(FormValidationAction):
         turn = Turn.from_tracker(tracker, domain)
         if value in (STOPPED, CHECKED):
             return {"claim_reference": value}
-        locked = await self._locked(turn, dispatcher)
+        locked = await self._locked(turn, dispatcher, _clients(tracker))
         if locked:
             return locked
         reference = extract_reference(str(value or ""))
@@ -94,6 +128,11 @@ class ValidateVerifyForm(FormValidationAction):
         if proof is None or not reference:
             say(dispatcher, domain, "utter_proof_invalid", turn.language)
             return {"identity_proof": None}
+        # Checked again here: other conversations of this client may have failed meanwhile.
+        clients = _clients(tracker)
+        locked = await self._locked(turn, dispatcher, clients)
+        if locked:
+            return locked
         record = None
         for spelling in reference_variants(reference):
             record = record or await store.identity_record(spelling)
@@ -115,14 +154,15 @@ class ValidateVerifyForm(FormValidationAction):
                 "debtor_id": float(record.debtor_id),
                 "claim_reference": record.reference,
             }
-        return await self._failed(turn, dispatcher, reference)
+        return await self._failed(turn, dispatcher, clients)
 
     async def _failed(
-        self, turn: Turn, dispatcher: CollectingDispatcher, reference: str
+        self, turn: Turn, dispatcher: CollectingDispatcher, clients: list[str]
     ) -> dict[str, Any]:
         policy = policy_named("default")
         moment = now()
         failures = await store.record_failed_verification(turn.sender_id, turn.channel, moment)
+        await limiter().record_failure(clients, sender_id=turn.sender_id, now=moment)
         decision = verification_decision(
             failures=failures, policy=policy, now=moment, locked_until=None
         )

@@ -14,7 +14,11 @@ from policy.errors import InvalidRequest
 from policy.masking import mask_date_of_birth, mask_iban, mask_phone
 
 __all__ = [
+    "CLIENT_MAX_FAILURES",
+    "CLIENT_WINDOW",
+    "VERIFICATION_RATE_LIMITED",
     "IdentityProof",
+    "client_rate_limited",
     "identity_matches",
     "lock_until",
     "mask_date_of_birth",
@@ -25,6 +29,11 @@ __all__ = [
 ]
 
 MAX_AGE_YEARS = 110
+# Across conversations: failed identity checks one client (IP address, phone number) may
+# make in a sliding window. Honest debtors rarely fail twice; one conversation locks at 3.
+CLIENT_MAX_FAILURES = 5
+CLIENT_WINDOW = timedelta(hours=1)
+VERIFICATION_RATE_LIMITED = "verification_rate_limited"
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,13 @@ def verification_decision(
             False, None, (r.VERIFICATION_LOCKED,), policy.version, r.VERIFICATION_LOCKED
         )
     return Decision(True, None, (r.VERIFICATION_ALLOWED,), policy.version)
+
+
+def client_rate_limited(failures_in_window: int) -> bool:
+    """Tell whether a client with this many recent failed checks may not try again."""
+    if failures_in_window < 0:
+        raise InvalidRequest("failures_in_window must not be negative")
+    return failures_in_window >= CLIENT_MAX_FAILURES
 
 
 def _require_aware(value: datetime, name: str) -> None:
