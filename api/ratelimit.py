@@ -9,7 +9,8 @@ the last `WINDOW` may not try again until the oldest of them leaves the window.
 
 Clients are named by keyed hashes (`ip:…`, `phone:…`, HMAC-SHA256 with the
 secret key), so neither an IP address nor a phone number reaches Rasa's
-tracker, the audit log or a log line.
+tracker, the audit log or a log line. Loopback addresses are not counted
+(see `ip_key`): behind a proxy, configure it to forward the client's address.
 
 Where the counter lives: with `QUITT_REDIS_URL`, a sorted set per client in
 Redis (one sliding window shared by every process); every failure is also
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 import uuid
@@ -58,6 +60,22 @@ def client_key(kind: str, value: str) -> str:
     secret = get_settings().secret_key.get_secret_value().encode()
     digest = hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return f"{kind}:{digest[:32]}"
+
+
+def ip_key(host: str | None) -> str | None:
+    """Return the key of a client IP address; None for loopback or an unreadable address.
+
+    Loopback is what the gateway sees behind a local proxy that does not forward the
+    client's address (uvicorn trusts `X-Forwarded-For` from 127.0.0.1): counting it
+    would make one limit for everybody, so it is not counted.
+    """
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_unspecified:
+        return None
+    return client_key("ip", address.compressed)
 
 
 def client_keys(*, sender_id: str, metadata: Mapping[str, Any]) -> list[str]:

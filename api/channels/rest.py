@@ -21,7 +21,7 @@ from api.channels import dedup
 from api.db import session_scope
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
 from api.errors import Conflict, ValidationFailed
-from api.ratelimit import METADATA_KEY, client_key
+from api.ratelimit import METADATA_KEY, ip_key
 
 router = APIRouter(tags=["channels"])
 CHANNEL: Final = "rest"
@@ -105,9 +105,10 @@ async def rest_webhook(
     message_id = body.message_id(idempotency_key)
     if not body.message:
         return []
-    if request.client is not None:
+    client = ip_key(request.client.host if request.client else None)
+    if client:
         # The verification rate limit counts per client; only a keyed hash travels.
-        metadata[METADATA_KEY] = client_key("ip", request.client.host)
+        metadata[METADATA_KEY] = client
     inbound = Inbound(sender=body.sender, channel=CHANNEL, text=body.message, metadata=metadata)
     if message_id is None:
         with dedup.IN_FLIGHT_MESSAGES.hold(body.sender, body.message) as first:

@@ -72,7 +72,7 @@ from api.dialogue.service import (
     handle_inbound,
 )
 from api.events.bus import conversation_topic
-from api.ratelimit import METADATA_KEY, client_key
+from api.ratelimit import METADATA_KEY, ip_key
 from api.web import texts
 
 logger = logging.getLogger(__name__)
@@ -320,10 +320,10 @@ class WebChat:
         language = custom.get("language") if isinstance(custom, dict) else None
         metadata: dict[str, Any] = {"language": language} if language in texts.LANGUAGES else {}
         room = sender_of(session_id)
-        ip = _client_ip(self.sio.get_environ(sid) or {})
-        if ip:
+        client = ip_key(_client_ip(self.sio.get_environ(sid) or {}))
+        if client:
             # The verification rate limit counts per client; only a keyed hash travels.
-            metadata[METADATA_KEY] = client_key("ip", ip)
+            metadata[METADATA_KEY] = client
         message_id = _message_id(data)
         delivery = (
             dedup.Delivery.of(channel=CHANNEL, sender=room, message_id=message_id)
