@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,36 +24,15 @@ from api.config import get_settings
 from api.conversations.models import Conversation, Message
 from api.db import session_scope
 from api.handoffs import service as handoffs_service
-from policy.config import DEFAULT_POLICY
-from policy.contact import may_contact
 from tests.support.twilio_standin import TwilioStandIn, webhook_form
-from tests.whatsapp.helpers import bodies, post_webhook
+from tests.whatsapp.helpers import BERLIN, allowed_moment, bodies, last_sunday_noon, post_webhook
 
 DEBTOR = "whatsapp:+4917622233344"
 OTHER = "whatsapp:+4917655566677"
 OURS = "whatsapp:+4930999888777"
-BERLIN = ZoneInfo("Europe/Berlin")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DE_SID = "HX00000000000000000000000000000de1"
 EN_SID = "HX00000000000000000000000000000e01"
-
-
-def allowed_moment() -> datetime:
-    """Return the latest 11:00 (Berlin) before now on a day the default policy allows contact."""
-    day = datetime.now(BERLIN).date() - timedelta(days=1)
-    while True:
-        moment = datetime.combine(day, time(11, 0), tzinfo=BERLIN)
-        if may_contact(at=moment, policy=DEFAULT_POLICY).allowed:
-            return moment
-        day -= timedelta(days=1)
-
-
-def last_sunday_noon() -> datetime:
-    """Return the latest Sunday 12:00 (Berlin) before now."""
-    day = datetime.now(BERLIN).date() - timedelta(days=1)
-    while day.weekday() != 6:
-        day -= timedelta(days=1)
-    return datetime.combine(day, time(12, 0), tzinfo=BERLIN)
 
 
 def _image(client: TestClient, standin: TwilioStandIn, address: str = DEBTOR) -> None:

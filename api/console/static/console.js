@@ -94,6 +94,7 @@
     busy: false,
     liveAlerts: [],
     blobUrls: [],
+    windowTimer: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -479,6 +480,12 @@
     const box = $("wa-window");
     const wa = state.detail && state.detail.whatsapp;
     const h = state.detail && state.detail.handoff;
+    // Show the window closing when it does, without waiting for another event.
+    clearTimeout(state.windowTimer);
+    if (wa && wa.window_open && wa.window_closes_at) {
+      const delay = new Date(wa.window_closes_at).getTime() - Date.now() + 1000;
+      if (delay > 0 && delay < 2147483647) state.windowTimer = setTimeout(reloadSelected, delay);
+    }
     if (!wa || !h || h.state === "closed" || (wa.window_open && !wa.opted_out)) {
       box.hidden = true;
       return;
