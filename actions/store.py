@@ -281,6 +281,20 @@ async def record_promise(
     return await _run(work)
 
 
+def _disputed_in(db_session: Session, claim_reference: str, conversation_id: str) -> bool:
+    """Tell whether this conversation already has an open dispute against the claim.
+
+    A turn replayed after a crash (or retried by the gateway) must not record its
+    dispute twice; one open dispute per claim and conversation is the rule.
+    """
+    return any(
+        d.conversation_id == conversation_id and d.status == "open"
+        for d in disputes_service.list_for_claim(
+            db_session=db_session, claim_reference=claim_reference
+        )
+    )
+
+
 async def open_handoff(
     *,
     sender_id: str,
@@ -296,7 +310,11 @@ async def open_handoff(
         conversations_service.get_or_create(
             db_session=db_session, sender_id=sender_id, channel=channel
         )
-        if dispute_text is not None and claim_reference is not None:
+        if (
+            dispute_text is not None
+            and claim_reference is not None
+            and not _disputed_in(db_session, claim_reference, sender_id)
+        ):
             disputes_service.create(
                 db_session=db_session,
                 claim_reference=claim_reference,

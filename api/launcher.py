@@ -1,9 +1,16 @@
-"""`quitt run`: start the Rasa server, the action server and the gateway together.
+"""`quitt run`: start the Rasa replicas, the action servers and the gateway together.
 
 Each part runs in its own runtime (Rasa: .venv-rasa, Python 3.10; the rest:
 .venv, Python 3.11), so they are separate processes; this module starts them,
-waits until each answers, and stops all of them when one dies or on Ctrl-C.
-The integration tests start the very same stack through `Stack`.
+waits until each answers, restarts a crashed one with backoff (on one machine
+the launcher is the supervisor; in production the orchestrator is), and stops
+all of them on Ctrl-C. The integration tests start the very same stack through
+`Stack`.
+
+The shape: N Rasa replicas share the tracker store (the database) and the Redis
+lock store; every replica calls the action balancer (api/rasa/balancer.py),
+which spreads calls over M stateless action servers and retries a refused one;
+the gateway spreads conversations over the replicas (api/rasa/client.py).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +72,26 @@ def lock_store(redis_url: str | None) -> dict[str, Any] | None:
 
 
 @dataclass
+class Supervised:
+    """One child process and what it takes to start it again."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    started: float
+    restarts: int = 0  # in all
+    streak: int = 0  # in a row, without a minute up in between: sets the backoff
+    restart_at: float | None = None
+
+
+@dataclass
 class Stack:
-    """The three processes of a running Quitt, on configurable ports."""
+    """The processes of a running Quitt, on configurable ports, supervised.
+
+    `rasa_ports` and `action_ports` (the action servers behind the balancer on
+    `action_port`) default to consecutive ports after `rasa_port` and `action_port`.
+    """
 
     database_url: str
     redis_url: str | None = None
@@ -77,19 +103,53 @@ class Stack:
     root: Path = ROOT
     log_dir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    rasa_replicas: int = 1
+    action_replicas: int = 1
+    rasa_ports: list[int] = field(default_factory=list)
+    action_ports: list[int] = field(default_factory=list)
+    # Restart crashed children (backoff 1, 2, 4 … 30 s; reset after a minute up).
+    supervise: bool = True
+    # Rasa's Redis lock: a replica killed mid-turn blocks its conversation this long.
+    lock_lifetime_seconds: int = 20
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Gateway process name -> port ("gateway" and those of add_gateway).
+    gateway_ports: dict[str, int] = field(default_factory=dict)
+    children: dict[str, Supervised] = field(default_factory=dict)
     _token: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        if not self.rasa_ports:
+            self.rasa_ports = [self.rasa_port + i for i in range(self.rasa_replicas)]
+        if not self.action_ports:
+            self.action_ports = [self.action_port + 1 + i for i in range(self.action_replicas)]
+        self.rasa_port = self.rasa_ports[0]
+        self.rasa_replicas, self.action_replicas = len(self.rasa_ports), len(self.action_ports)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Return the URLs of the Rasa replicas."""
+        return [f"http://{self.host}:{port}" for port in self.rasa_ports]
+
+    @property
+    def token(self) -> str:
+        """Return the token of Rasa's HTTP API for this run."""
+        return self._token
 
     def _env(self, token: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUITT_")}
         env.update(
             QUITT_DATABASE_URL=self.database_url,
-            QUITT_RASA_URL=f"http://{self.host}:{self.rasa_port}",
+            QUITT_RASA_URL=self.rasa_urls[0],
+            QUITT_RASA_URLS=",".join(self.rasa_urls),
             QUITT_RASA_TOKEN=token,
             PYTHONPATH=str(self.root),
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             TF_ENABLE_ONEDNN_OPTS="0",
+            TICKET_LOCK_LIFETIME=str(self.lock_lifetime_seconds),
             PYTHONUNBUFFERED="1",
         )
         for key in ("environment", "secret_key", "timezone", "policy_file", "privacy_url"):
@@ -101,7 +161,7 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _endpoints(self) -> Path:
+    def _endpoints(self, rasa_port: int) -> Path:
         run_dir = self.root / "var" / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         endpoints: dict[str, Any] = {
@@ -111,20 +171,17 @@ class Stack:
         locks = lock_store(self.redis_url)
         if locks:
             endpoints["lock_store"] = locks
-        path = run_dir / f"endpoints-{self.rasa_port}.yml"
+        path = run_dir / f"endpoints-{rasa_port}.yml"
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
         return path
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def _popen(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         if not self.log_dir:
-            self.processes[name] = subprocess.Popen(
-                argv, cwd=self.root, env=env, start_new_session=True
-            )
-            return
+            return subprocess.Popen(argv, cwd=self.root, env=env, start_new_session=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
             # The child keeps its own copy of the descriptor.
-            self.processes[name] = subprocess.Popen(
+            return subprocess.Popen(
                 argv,
                 cwd=self.root,
                 env=env,
@@ -133,69 +190,18 @@ class Stack:
                 start_new_session=True,
             )
 
-    def start(self) -> None:
-        """Start Rasa, the action server and the gateway (not waiting for them)."""
-        if not self.model.exists():
-            raise SystemExit(f"no Rasa model at {self.model}: run `make train` first")
-        self._token = secrets.token_urlsafe(24)
-        env = self._env(self._token)
-        rasa = self.root / ".venv-rasa" / "bin" / "rasa"
-        python = self.root / ".venv" / "bin" / "python"
-        self._spawn(
-            "actions",
-            [
-                str(python),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
-            env,
-        )
-        self._spawn(
-            "rasa",
-            [
-                str(rasa),
-                "run",
-                "--enable-api",
-                "--auth-token",
-                self._token,
-                "--model",
-                str(self.model),
-                "--endpoints",
-                str(self._endpoints()),
-                "--credentials",
-                str(self.root / "bot" / "credentials.yml"),
-                "--interface",
-                self.host,
-                "--port",
-                str(self.rasa_port),
-            ],
-            env,
-        )
-        self._spawn(
-            "gateway",
-            [
-                str(python),
-                "-m",
-                "uvicorn",
-                "api.main:create_app",
-                "--factory",
-                "--host",
-                self.host,
-                "--port",
-                str(self.gateway_port),
-            ],
-            env,
-        )
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        process = self._popen(name, argv, env)
+        with self._lock:
+            self.children[name] = Supervised(name, argv, env, process, time.monotonic())
+            self.processes[name] = process
 
-    def add_gateway(self, port: int, name: str = "gateway-2") -> None:
-        """Start one more gateway process on `port`, sharing Rasa, database and bus."""
-        python = self.root / ".venv" / "bin" / "python"
-        argv = [
-            str(python),
+    def _python(self) -> str:
+        return str(self.root / ".venv" / "bin" / "python")
+
+    def _gateway_argv(self, port: int) -> list[str]:
+        return [
+            self._python(),
             "-m",
             "uvicorn",
             "api.main:create_app",
@@ -205,38 +211,158 @@ class Stack:
             "--port",
             str(port),
         ]
-        self._spawn(name, argv, self._env(self._token))
 
-    def wait_ready(self, timeout: float = 240.0) -> None:
-        """Block until all three answer; raise if one exits or time runs out."""
-        checks = {
-            "actions": f"http://{self.host}:{self.action_port}/health",
-            "gateway": f"http://{self.host}:{self.gateway_port}/health",
-        }
+    def _rasa_argv(self, port: int) -> list[str]:
+        return [
+            str(self.root / ".venv-rasa" / "bin" / "rasa"),
+            "run",
+            "--enable-api",
+            "--auth-token",
+            self._token,
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(self._endpoints(port)),
+            "--credentials",
+            str(self.root / "bot" / "credentials.yml"),
+            "--interface",
+            self.host,
+            "--port",
+            str(port),
+        ]
+
+    @staticmethod
+    def _numbered(base: str, index: int) -> str:
+        return base if index == 0 else f"{base}-{index + 1}"
+
+    def start(self) -> None:
+        """Start the action servers, their balancer, the Rasa replicas and the gateway."""
+        if not self.model.exists():
+            raise SystemExit(f"no Rasa model at {self.model}: run `make train` first")
+        self._token = secrets.token_urlsafe(24)
+        env = self._env(self._token)
+        for index, port in enumerate(self.action_ports):
+            argv = [self._python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+            self._spawn(self._numbered("actions", index), argv, env)
+        balancer = [self._python(), "-m", "api.rasa.balancer", "--host", self.host]
+        balancer += ["--port", str(self.action_port)]
+        for port in self.action_ports:
+            balancer += ["--backend", f"http://{self.host}:{port}"]
+        self._spawn("action-balancer", balancer, env)
+        for index, port in enumerate(self.rasa_ports):
+            self._spawn(self._numbered("rasa", index), self._rasa_argv(port), env)
+        self.gateway_ports["gateway"] = self.gateway_port
+        self._spawn("gateway", self._gateway_argv(self.gateway_port), env)
+        if self.supervise:
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="quitt-supervisor", daemon=True
+            )
+            self._supervisor.start()
+
+    def add_gateway(
+        self, port: int, name: str = "gateway-2", extra_env: dict[str, str] | None = None
+    ) -> None:
+        """Start one more gateway process on `port`, sharing Rasa, database and bus.
+
+        `extra_env` adds settings of its own (the voice tests point one at a Twilio stand-in).
+        """
+        self.gateway_ports[name] = port
+        env = {**self._env(self._token), **(extra_env or {})}
+        self._spawn(name, self._gateway_argv(port), env)
+
+    def kill(self, name: str) -> int:
+        """Kill -9 one child (its whole process group), as a crash would; return its pid."""
+        process = self.processes[name]
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.pid
+
+    def restarts(self, name: str) -> int:
+        """Return how often the supervisor restarted a child."""
+        return self.children[name].restarts
+
+    @staticmethod
+    def backoff(restarts: int) -> float:
+        """Return the delay before the n-th restart in a row (1, 2, 4 … 30 s)."""
+        return float(min(30, 2 ** max(0, restarts - 1)))
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(0.2):
+            for child in list(self.children.values()):
+                self._tend(child)
+
+    def _tend(self, child: Supervised) -> None:
+        """Schedule a restart of a dead child, or restart it when its delay is over."""
+        now = time.monotonic()
+        if child.process.poll() is None:
+            if child.streak and now - child.started > 60:
+                child.streak = 0  # it stayed up: the next crash starts the backoff over
+            return
+        if child.restart_at is None:
+            delay = self.backoff(child.streak + 1)
+            child.restart_at = now + delay
+            print(
+                f"quitt: {child.name} exited with code {child.process.returncode}; "
+                f"restarting in {delay:.0f}s",
+                file=sys.stderr,
+            )
+            return
+        if now < child.restart_at or self._stopping.is_set():
+            return
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            child.process = self._popen(child.name, child.argv, child.env)
+            child.started, child.restart_at = now, None
+            child.restarts += 1
+            child.streak += 1
+            self.processes[child.name] = child.process
+
+    def _checks(self) -> dict[str, str]:
+        checks = {"action-balancer": f"http://{self.host}:{self.action_port}/health"}
+        for name, port in self.gateway_ports.items():
+            checks[name] = f"http://{self.host}:{port}/health"
+        for index, port in enumerate(self.action_ports):
+            checks[self._numbered("actions", index)] = f"http://{self.host}:{port}/health"
+        for index, url in enumerate(self.rasa_urls):
+            checks[self._numbered("rasa", index)] = f"{url}/status?token={self._token}"
+        return checks
+
+    def ready(self, name: str) -> bool:
+        """Tell whether one child answers its health check."""
+        try:
+            return httpx.get(self._checks()[name], timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 240.0, names: list[str] | None = None) -> None:
+        """Block until every child (or those named) answers; raise on a crash loop or timeout."""
         deadline = time.monotonic() + timeout
-        pending = set(checks)
+        pending = set(names or self._checks())
         while pending:
-            for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {proc.returncode} while starting")
-            for name in list(pending):
-                try:
-                    if httpx.get(checks[name], timeout=2.0).status_code == 200:
-                        pending.discard(name)
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
+            for name, child in self.children.items():
+                crashed = child.process.poll() is not None
+                if crashed and (not self.supervise or child.streak >= 3):
+                    raise RuntimeError(
+                        f"{name} exited with code {child.process.returncode} while starting"
+                    )
+            pending = {name for name in pending if not self.ready(name)}
+            if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
             if pending:
                 time.sleep(1.0)
 
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL after a grace period)."""
-        for proc in self.processes.values():
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+        with self._lock:
+            processes = list(self.processes.values())
+        for proc in processes:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for proc in self.processes.values():
+        for proc in processes:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -244,16 +370,9 @@ class Stack:
                 proc.wait()
 
     def watch(self) -> int:
-        """Wait until a process exits or Ctrl-C; then stop the rest."""
+        """Keep the children running (the supervisor restarts crashed ones) until Ctrl-C."""
         try:
             while True:
-                for name, proc in self.processes.items():
-                    if proc.poll() is not None:
-                        print(
-                            f"quitt: {name} exited with code {proc.returncode}; stopping",
-                            file=sys.stderr,
-                        )
-                        return 1
                 time.sleep(0.5)
         except KeyboardInterrupt:
             return 0
@@ -271,7 +390,15 @@ def _run(args: argparse.Namespace) -> int:
         rasa_port=settings.rasa_port,
         action_port=settings.action_port,
         model=settings.model_path,
+        rasa_replicas=settings.rasa_replicas,
+        action_replicas=settings.action_replicas,
     )
+    if stack.rasa_replicas > 1 and not settings.redis_url:
+        print(
+            "quitt: several Rasa replicas need QUITT_REDIS_URL (the shared lock store)",
+            file=sys.stderr,
+        )
+        return 2
     stack.start()
     try:
         stack.wait_ready()
@@ -279,7 +406,11 @@ def _run(args: argparse.Namespace) -> int:
         stack.stop()
         print(f"quitt: {exc}", file=sys.stderr)
         return 1
-    print(f"Quitt is up: http://{settings.host}:{settings.port}  (docs: /docs, Ctrl-C stops)")
+    print(
+        f"Quitt is up: http://{settings.host}:{settings.port}  "
+        f"({stack.rasa_replicas} Rasa, {stack.action_replicas} action servers; "
+        "docs: /docs, Ctrl-C stops)"
+    )
     return stack.watch()
 
 

@@ -113,8 +113,10 @@ class RasaClient:
         token: str | None = None,
         connect_timeout: float = 3.0,
         down_seconds: float = 5.0,
+        settle_seconds: float = 1.5,
     ) -> None:
         self.urls = parse_urls(urls)
+        self._settle_seconds = settle_seconds
         self._token = token
         self._down_seconds = down_seconds
         # Replica -> monotonic time until which it is tried last.
@@ -215,6 +217,10 @@ class RasaClient:
                 )
                 self._mark(url, down=True)
                 uncertain = True
+                # Rasa's Redis ticket lock: the failed replica's ticket must expire before
+                # ours. Both live as long; ours is served only if a once-a-second check
+                # falls between the two expiries, so ours is taken well after the other.
+                await asyncio.sleep(self._settle_seconds)
                 continue
             self._mark(url, down=False)
             if not isinstance(body, list):
