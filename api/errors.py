@@ -92,9 +92,14 @@ async def _handle_quitt_error(_request: Request, exc: Exception) -> JSONResponse
 
 async def _handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """Answer 503 while the database is unreachable; the unit of work was rolled back."""
-    # The driver's message may carry the database URL; operators get the error class only.
+    # The driver's own message (never the URL or a password), for operators.
+    detail = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
     logger.error(
-        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        detail,
     )
     return JSONResponse(
         {"detail": "the database is unavailable, please try again shortly"},

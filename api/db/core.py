@@ -60,7 +60,11 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock up front, waiting up to the busy timeout. A
+        # deferred transaction that read first and then writes while another process
+        # committed fails at once with "database is locked" (the busy handler cannot
+        # help a stale snapshot), which concurrent debtors hit on the SQLite default.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
