@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     stt_beam_size: int = 1
     stt_cpu_threads: int = 2
     stt_cache_dir: Path = ROOT / "var" / "cache" / "whisper"
+    # Voice line (voice/): where a handed-off call goes, how replies sound, turn-taking.
+    voice_agent_number: str | None = None  # <Dial> target; unset: <Enqueue> into voice_queue
+    voice_queue: str = "quitt-agents"
+    voice_hold_music_url: str | None = None  # <Enqueue waitUrl>; unset: Twilio's default music
+    voice_de: str = "Polly.Vicki-Neural"
+    voice_en: str = "Polly.Amy-Neural"
+    voice_silence_ms: int = 700  # trailing silence that ends an utterance
+    voice_min_speech_ms: int = 200  # shorter sounds (a cough, a click) are no utterance
+    voice_vad_aggressiveness: int = 2  # webrtcvad 0 (lenient) … 3 (strict)
+    voice_reprompt_seconds: float = 8.0
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

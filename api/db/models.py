@@ -9,6 +9,7 @@ from api.db import Base
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff
 from api.promises.models import Instalment, Promise, promise_claims
+from voice.models import VoiceCall
 
 __all__ = [
     "Agent",
@@ -25,6 +26,7 @@ __all__ = [
     "Instalment",
     "Message",
     "Promise",
+    "VoiceCall",
     "WhatsAppContact",
     "promise_claims",
 ]

@@ -1,0 +1,456 @@
+"""One call's turn-taking: utterances and keypad in, spoken replies out.
+
+The stream handler feeds a `CallSession` with what Twilio sends (stream start and
+stop, audio, keypad); a worker task takes the caller's turns one at a time:
+
+- an utterance (VAD found its end) is transcribed by Whisper in the
+  conversation's language and goes through `handle_inbound` like any message;
+- keypad digits end with `#` (`*` clears); a reference or date of birth is said
+  back ("Ich habe … verstanden") before the bot's answer; one key picks an option
+  of the last answer ("sagen Sie Ja oder drücken Sie 1");
+- the answer is rendered for the ear and pushed to the live call (`<Say>`);
+  a handoff puts the caller through to a person instead.
+
+Barge-in: speech heard while an answer is being said (on the listening stream)
+cuts it with a call update that only opens the caller's turn. Silence: after
+`voice_reprompt_seconds` the last question is asked again, then an agent is
+offered (key 0), then the call is handed to a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from api.config import Settings
+from api.db import session_scope
+from api.dialogue.service import Gateway, Inbound, handle_inbound
+from policy.masking import mask_phone
+from voice import service as voice_service
+from voice import speech_text
+from voice.audio import telephone_to_model
+from voice.calls import CallsClient, CallUpdateFailed
+from voice.heard import tidy_transcript
+from voice.stt import SpeechEngine, transcribe_async
+from voice.twiml import Voice
+from voice.vad import Utterance, UtteranceDetector
+
+logger = logging.getLogger(__name__)
+
+MAX_DIGITS: Final = 20
+HUMAN_REQUEST: Final = "/human_request"
+SWITCH_KEY: Final = "9"
+AGENT_KEY: Final = "0"
+
+
+@dataclass(frozen=True)
+class _Speech:
+    utterance: Utterance
+    final: bool = False  # the caller hung up: store what was said, answer nothing
+
+
+@dataclass(frozen=True)
+class _Keys:
+    digits: str
+
+
+@dataclass(frozen=True)
+class _Payload:
+    payload: str
+
+
+@dataclass(frozen=True)
+class _Switch:
+    language: str
+
+
+@dataclass(frozen=True)
+class _Silence:
+    count: int
+
+
+_Item = _Speech | _Keys | _Payload | _Switch | _Silence
+
+
+@dataclass
+class CallSession:
+    """The live state of one call, shared by its listening and turn streams."""
+
+    call_sid: str
+    language: str
+    settings: Settings
+    voice: Voice
+    calls: CallsClient
+    gateway: Gateway
+    engine: SpeechEngine | None
+    caller: str = ""
+    detector: UtteranceDetector = field(init=False)
+    listening: bool = False  # a listening stream is attached (audio comes from it)
+    turn_open: bool = False  # the caller's turn: a turn stream is connected
+    playing: bool = False  # an answer is being said
+    expect_turn_stop: bool = False  # we updated the call, so the turn stream ends
+    transferred: bool = False
+    ended: bool = False
+    agent_offered: bool = False  # after two silences, key 0 asks for a person
+    turns: int = 0
+    silences: int = 0
+    digits: str = ""
+    spoken: speech_text.Spoken | None = None
+    question: str = ""
+    # Time the last speech frame of the latest utterance came in (turn latency).
+    last_speech_at: float = 0.0
+    _queue: asyncio.Queue[_Item | None] = field(default_factory=asyncio.Queue)
+    _worker: asyncio.Task[None] | None = None
+    _silence_task: asyncio.Task[None] | None = None
+    _busy: bool = False
+
+    def __post_init__(self) -> None:
+        self.detector = UtteranceDetector(
+            silence_ms=self.settings.voice_silence_ms,
+            min_speech_ms=self.settings.voice_min_speech_ms,
+            aggressiveness=self.settings.voice_vad_aggressiveness,
+        )
+        self._worker = asyncio.create_task(self._work(), name=f"voice-{self.call_sid[-6:]}")
+
+    @property
+    def sender(self) -> str:
+        """Return the conversation id of the call."""
+        return voice_service.sender_id(self.call_sid)
+
+    # Stream events ---------------------------------------------------------------------
+
+    def stream_started(self, role: str) -> None:
+        """A stream of the call connected: listening, or the caller's turn began."""
+        if role == "listen":
+            self.listening = True
+            return
+        self.turn_open = True
+        self.playing = False
+        self.expect_turn_stop = False
+        self._arm_silence()
+
+    async def stream_stopped(self, role: str) -> None:
+        """A stream ended: after our own update that is the turn passing; else a hang-up."""
+        if role == "listen":
+            self.listening = False
+            if not self.transferred:
+                await self.end("hangup")
+            return
+        self.turn_open = False
+        self._disarm_silence()
+        if self.expect_turn_stop or self.transferred:
+            self.expect_turn_stop = False
+            return
+        await self.end("hangup")
+
+    async def audio(self, role: str, mulaw: bytes) -> None:
+        """Take 8 kHz μ-law audio of the caller from the stream that carries it."""
+        if self.ended or self.transferred:
+            return
+        if role == "turn" and self.listening:
+            return  # the listening stream already carries the same audio
+        started, utterances = self.detector.feed(mulaw)
+        if started:
+            self.silences = 0
+            self._disarm_silence()
+            if self.playing:
+                await self._barge_in()
+        for utterance in utterances:
+            self.last_speech_at = time.monotonic()
+            self._queue.put_nowait(_Speech(utterance))
+
+    def key(self, digit: str) -> None:
+        """Take one keypad digit: `#` ends a number, `*` clears it, some keys act alone."""
+        if self.ended or self.transferred:
+            return
+        self.silences = 0
+        self._disarm_silence()
+        if digit == "*":
+            self.digits = ""
+            return
+        if digit == "#":
+            if self.digits:
+                self._queue.put_nowait(_Keys(self.digits))
+            self.digits = ""
+            return
+        if not digit.isdigit():
+            return
+        if not self.digits:
+            if digit == SWITCH_KEY and self.turns == 0:
+                self._queue.put_nowait(_Switch("en" if self.language == "de" else "de"))
+                return
+            if digit == AGENT_KEY and self.agent_offered:
+                self._queue.put_nowait(_Payload(HUMAN_REQUEST))
+                return
+            payload = self.spoken.payload_for(digit) if self.spoken else None
+            if payload is not None:
+                self._queue.put_nowait(_Payload(payload))
+                return
+        self.digits = (self.digits + digit)[:MAX_DIGITS]
+
+    async def end(self, reason: str) -> None:
+        """End the call once: store what the caller was saying, close the conversation."""
+        if self.ended:
+            return
+        self.ended = True
+        self._disarm_silence()
+        partial = self.detector.flush()
+        if partial is not None:
+            self._queue.put_nowait(_Speech(partial, final=True))
+        self._queue.put_nowait(None)
+        if self._worker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+        def finish() -> None:
+            with session_scope() as db_session:
+                voice_service.end_call(db_session=db_session, call_sid=self.call_sid, reason=reason)
+
+        await asyncio.to_thread(finish)
+        logger.info("voice call %s ended (%s)", self.call_sid, reason)
+
+    async def close(self) -> None:
+        """Stop the worker without ending the call in the database (shutdown)."""
+        self._disarm_silence()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    # The caller's turns ---------------------------------------------------------------
+
+    async def _work(self) -> None:
+        """Take the caller's turns one at a time, in order."""
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            self._busy = True
+            try:
+                await self._take(item)
+            except Exception:
+                logger.exception("voice call %s: a turn failed", self.call_sid)
+            finally:
+                self._busy = False
+
+    async def _take(self, item: _Item) -> None:
+        """Handle one turn of the caller."""
+        if isinstance(item, _Speech):
+            await self._speech(item)
+        elif isinstance(item, _Keys):
+            kind, typed = speech_text.parse_keypad(item.digits)
+            heard = speech_text.confirm_keypad(kind, typed, self.language)
+            await self._dialogue(typed, prefix=heard)
+        elif isinstance(item, _Payload):
+            await self._dialogue(item.payload)
+        elif isinstance(item, _Switch):
+            await self._switch(item.language)
+        else:
+            await self._silence(item.count)
+
+    async def _speech(self, item: _Speech) -> None:
+        """Transcribe an utterance; store it; answer it unless the caller has gone."""
+        text = await self._transcribe(item.utterance)
+        if item.final:
+            if text:
+
+                def store() -> None:
+                    with session_scope() as db_session:
+                        voice_service.record_line(
+                            db_session=db_session,
+                            call_sid=self.call_sid,
+                            author="debtor",
+                            text=text,
+                            data={
+                                "voice": {"partial": True, "speech_ms": item.utterance.speech_ms}
+                            },
+                        )
+
+                await asyncio.to_thread(store)
+            return
+        if not text:
+            await self._say(speech_text.text("not_understood", self.language))
+            return
+        await self._dialogue(text)
+
+    async def _transcribe(self, utterance: Utterance) -> str:
+        """Return what Whisper heard in the conversation's language ("" when nothing)."""
+        if self.engine is None:
+            logger.warning("voice call %s: no speech engine (QUITT_STT_BACKEND=off)", self.call_sid)
+            return ""
+        audio = telephone_to_model(utterance.audio)
+        transcript = await transcribe_async(self.engine, audio, language=self.language)
+        return tidy_transcript(transcript.text)
+
+    async def _dialogue(self, text: str, prefix: str = "") -> None:
+        """Pass the caller's words through the gateway and say the answer."""
+        self.turns += 1
+        replies = await handle_inbound(
+            Inbound(
+                sender=self.sender,
+                channel=voice_service.CHANNEL,
+                text=text,
+                metadata={"language": self.language},
+            ),
+            gateway=self.gateway,
+        )
+        await self._answer(replies, prefix)
+
+    async def _answer(self, replies: list[dict[str, Any]], prefix: str = "") -> None:
+        """Say the bot's answer; put the caller through to a person after a handoff."""
+
+        def state() -> tuple[bool, str | None]:
+            with session_scope() as db_session:
+                return (
+                    voice_service.handed_off(db_session=db_session, call_sid=self.call_sid),
+                    voice_service.conversation_language(
+                        db_session=db_session, call_sid=self.call_sid
+                    ),
+                )
+
+        handed_off, language = await asyncio.to_thread(state)
+        if language in ("de", "en"):
+            self.language = language
+        spoken = speech_text.render(replies, self.language)
+        said = " ".join(part for part in (prefix, spoken.text) if part)
+        if handed_off:
+            await self._transfer(said)
+            return
+        self.spoken = spoken if spoken.options else None
+        self.agent_offered = False
+        self.question = spoken.text or self.question
+        await self._say(said or speech_text.text("not_understood", self.language))
+
+    async def _switch(self, language: str) -> None:
+        """Switch the call's language (key 9 during the opening) and say the opening again."""
+        self.language = language
+
+        def store() -> None:
+            with session_scope() as db_session:
+                voice_service.set_language(
+                    db_session=db_session, call_sid=self.call_sid, language=language
+                )
+
+        await asyncio.to_thread(store)
+        with contextlib.suppress(Exception):
+            # Rasa keeps its own language slot; a conversation without a tracker has none yet.
+            await self.gateway.rasa.append_events(
+                sender=self.sender,
+                events=[{"event": "slot", "name": "language", "value": language}],
+            )
+        opening = speech_text.text("greeting", language, controller=self.settings.data_controller)
+        await self._say(f"{speech_text.text('language_switched', language)} {opening}")
+
+    async def _silence(self, count: int) -> None:
+        """Ask again, then offer a person, then put the caller through to one."""
+        if count == 1:
+            text = (
+                speech_text.text("reprompt", self.language, question=self.question)
+                if self.question
+                else speech_text.text("reprompt_plain", self.language)
+            )
+            await self._say(text, record=True)
+        elif count == 2:
+            self.spoken = None
+            self.agent_offered = True
+            await self._say(speech_text.text("offer_agent", self.language), record=True)
+        else:
+            await self._dialogue(HUMAN_REQUEST)
+
+    # Call updates ---------------------------------------------------------------------
+
+    async def _push(self, twiml: str) -> bool:
+        """Update the live call's TwiML through Twilio's REST API."""
+        if self.ended:
+            return False
+        if self.turn_open:
+            self.expect_turn_stop = True
+        try:
+            await self.calls.update(self.call_sid, twiml)
+        except CallUpdateFailed as exc:
+            self.expect_turn_stop = False
+            logger.warning(
+                "voice call %s: Twilio refused the call update: %s", self.call_sid, exc.message
+            )
+            return False
+        return True
+
+    async def _say(self, text: str, *, record: bool = False) -> None:
+        """Say a text, then give the caller the turn again."""
+        if record:
+
+            def store() -> None:
+                with session_scope() as db_session:
+                    voice_service.record_line(
+                        db_session=db_session, call_sid=self.call_sid, author="bot", text=text
+                    )
+
+            await asyncio.to_thread(store)
+        twiml = self.voice.reply(call_sid=self.call_sid, language=self.language, text=text)
+        if await self._push(twiml):
+            self.playing = True
+
+    async def _barge_in(self) -> None:
+        """The caller speaks over the answer: stop saying it and listen."""
+        self.playing = False
+        logger.info("voice call %s: barge-in, the answer is cut", self.call_sid)
+        await self._push(self.voice.reply(call_sid=self.call_sid, language=self.language, text=""))
+
+    async def _transfer(self, said: str) -> None:
+        """Say the last answer and a short note, then put the caller through to a person."""
+        settings = self.settings
+        text = " ".join(p for p in (said, speech_text.text("transfer", self.language)) if p)
+        twiml = self.voice.transfer(
+            language=self.language,
+            text=text,
+            agent_number=settings.voice_agent_number,
+            queue=settings.voice_queue,
+            hold_music_url=settings.voice_hold_music_url,
+        )
+        self.transferred = True
+        self._disarm_silence()
+        if not await self._push(twiml):
+            return
+        target = "dial" if settings.voice_agent_number else f"queue:{settings.voice_queue}"
+
+        def store() -> None:
+            with session_scope() as db_session:
+                voice_service.mark_transferred(
+                    db_session=db_session, call_sid=self.call_sid, target=target
+                )
+
+        await asyncio.to_thread(store)
+        logger.info(
+            "voice call %s from %s put through to a person (%s)",
+            self.call_sid,
+            mask_phone(self.caller) if self.caller else "unknown",
+            target,
+        )
+
+    # Silence --------------------------------------------------------------------------
+
+    def _arm_silence(self) -> None:
+        """Start waiting for the caller to speak."""
+        self._disarm_silence()
+        if self.settings.voice_reprompt_seconds > 0 and not self.ended:
+            self._silence_task = asyncio.create_task(self._wait_silence())
+
+    def _disarm_silence(self) -> None:
+        """Stop waiting: the caller spoke, pressed a key, or the turn ended."""
+        if self._silence_task is not None and not self._silence_task.done():
+            self._silence_task.cancel()
+        self._silence_task = None
+
+    async def _wait_silence(self) -> None:
+        """After the re-prompt time without a sound, count one silence."""
+        await asyncio.sleep(self.settings.voice_reprompt_seconds)
+        if self.ended or self.transferred or self._busy or self.detector.in_speech:
+            return
+        if not self.turn_open or self.digits:
+            return
+        self.silences += 1
+        self._queue.put_nowait(_Silence(self.silences))
