@@ -19,6 +19,9 @@ export QUITT_TRACKER_DB_USER="${QUITT_TRACKER_DB_USER:-quitt}"
 export QUITT_LOCK_REDIS_HOST="${QUITT_LOCK_REDIS_HOST:-redis}"
 export QUITT_LOCK_REDIS_PORT="${QUITT_LOCK_REDIS_PORT:-6379}"
 export QUITT_LOCK_REDIS_DB="${QUITT_LOCK_REDIS_DB:-1}"
+# Rasa's Redis ticket lock: how long a replica that died mid-turn blocks its
+# conversation (Rasa's own default, 60 s, outlasts the gateway's wait).
+export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-20}"
 
 exec rasa run \
   --model /app/models/quitt.tar.gz \

@@ -400,6 +400,25 @@ def dockerignore_patterns() -> list[str]:
     ]
 
 
+def scaling_problems(compose: dict[str, Any]) -> list[str]:
+    """Rasa and the action server run as replicas; a dead replica's lock expires soon."""
+    problems = []
+    services = compose["services"]
+    for name in ("rasa", "actions"):
+        replicas = ((services.get(name) or {}).get("deploy") or {}).get("replicas", 1)
+        if int(replicas) < 2:
+            problems.append(f"{name} runs {replicas} replica(s), not 2 or more")
+        if (services.get(name) or {}).get("ports"):
+            problems.append(f"{name} publishes ports (replicas would clash)")
+    lifetime = environment(services.get("rasa", {})).get("TICKET_LOCK_LIFETIME")
+    if lifetime is None or not str(lifetime).isdigit():
+        problems.append("rasa: TICKET_LOCK_LIFETIME is not set to a number of seconds")
+    elif not 5 <= int(str(lifetime)) < 30:
+        # The gateway waits 30 s for an answer (QUITT_RASA_TIMEOUT_SECONDS).
+        problems.append(f"rasa: TICKET_LOCK_LIFETIME={lifetime} is not within 5..29 s")
+    return problems
+
+
 # --- the shipped files -------------------------------------------------------------
 
 
@@ -416,6 +435,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "secrets": secret_problems,
     "settings": settings_problems,
     "rasa_environment": rasa_environment_problems,
+    "scaling": scaling_problems,
 }
 
 
@@ -613,6 +633,16 @@ COMPOSE_MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "rasa on localhost": (
         "settings",
         _set(f"{GW}.environment.QUITT_RASA_URL", "http://127.0.0.1:5005"),
+    ),
+    "one rasa replica": ("scaling", _set("services.rasa.deploy", {"replicas": 1})),
+    "one action server": ("scaling", _set("services.actions.deploy", _DELETE)),
+    "rasa's minute-long lock": (
+        "scaling",
+        _set("services.rasa.environment.TICKET_LOCK_LIFETIME", "60"),
+    ),
+    "no lock lifetime": (
+        "scaling",
+        _set("services.rasa.environment.TICKET_LOCK_LIFETIME", _DELETE),
     ),
     "tracker host unset": (
         "rasa_environment",
