@@ -273,7 +273,7 @@ class CallSession:
                 await asyncio.to_thread(store)
             return
         if not text:
-            await self._say(speech_text.text("not_understood", self.language))
+            await self._say(speech_text.text("not_understood", self.language), record=True)
             return
         await self._dialogue(text)
 
@@ -343,7 +343,7 @@ class CallSession:
                 events=[{"event": "slot", "name": "language", "value": language}],
             )
         opening = speech_text.text("greeting", language, controller=self.settings.data_controller)
-        await self._say(f"{speech_text.text('language_switched', language)} {opening}")
+        await self._say(f"{speech_text.text('language_switched', language)} {opening}", record=True)
 
     async def _silence(self, count: int) -> None:
         """Ask again, then offer a person, then put the caller through to one."""
