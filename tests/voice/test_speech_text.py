@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from voice import speech_text
+from voice.heard import tidy_transcript
 from voice.speech_text import (
     confirm_keypad,
     parse_keypad,
@@ -191,3 +192,19 @@ def test_keypad_input_is_confirmed_back(kind: str, value: str, language: str, sa
 def test_every_voice_text_exists_in_both_languages() -> None:
     assert speech_text._texts()["de"].keys() == speech_text._texts()["en"].keys()
     assert speak_digits("0123", "en") == "zero one two three"
+
+
+@pytest.mark.parametrize(
+    ("heard", "tidy"),
+    [
+        ("2 6 0 0 0 0 1 1 7", "260000117"),
+        ("Mein Aktenzeichen ist 2-6-0-0-0-0-1-2-5.", "Mein Aktenzeichen ist 260000125."),
+        ("260 000 117", "260000117"),
+        ("2, 6, 0, 0, 0, 0, 1, 4, 1", "260000141"),
+        ("Ich zahle 50, 100 wäre zu viel", "Ich zahle 50, 100 wäre zu viel"),
+        ("Ich zahle 1, 2, 3 Raten", "Ich zahle 1, 2, 3 Raten"),  # too short for a number
+        ("  I can pay   50 euros ", "I can pay 50 euros"),
+    ],
+)
+def test_digits_said_one_by_one_become_one_number(heard: str, tidy: str) -> None:
+    assert tidy_transcript(heard) == tidy
