@@ -36,7 +36,7 @@ def require_espeak() -> str:
 
 
 @lru_cache(maxsize=64)
-def espeak_wav(text: str, language: str, *, words_per_minute: int = 150) -> bytes:
+def espeak_wav(text: str, language: str, *, words_per_minute: int = 175) -> bytes:
     """Speak a sentence with espeak-ng; return the WAV file (22.05 kHz mono 16-bit)."""
     binary = require_espeak()
     result = subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ import numpy.typing as npt
 from voice.audio import SAMPLE_RATE
 from voice.stt.engine import LANGUAGES, SpeechError, Transcript
 from voice.stt.model_cache import ensure_model_dir
+from voice.stt.prompts import DOMAIN_PROMPTS, prompt_for
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -48,6 +50,7 @@ class FasterWhisperEngine:
         cpu_threads: int = 2,
         vad_filter: bool = True,
         languages: tuple[str, ...] = LANGUAGES,
+        prompts: Mapping[str, str] = DOMAIN_PROMPTS,
     ) -> None:
         self.model_ref = model
         self.cache_dir = cache_dir
@@ -56,6 +59,7 @@ class FasterWhisperEngine:
         self.cpu_threads = cpu_threads
         self.vad_filter = vad_filter
         self.languages = languages
+        self.prompts = prompts
         self.load_seconds: float | None = None
         self._model: WhisperModel | None = None
         self._lock = threading.Lock()
@@ -95,15 +99,22 @@ class FasterWhisperEngine:
                 self.load_seconds,
             )
 
-    def _language(self, model: WhisperModel, audio: npt.NDArray[np.float32]) -> str:
-        """Detect the language among the allowed ones (Whisper alone may pick any of 99)."""
-        _, _, probabilities = model.detect_language(audio=audio, vad_filter=self.vad_filter)
+    def detect_language(self, audio: npt.NDArray[np.float32]) -> str:
+        """Return the allowed language the audio is most likely in (Whisper alone may pick
+        any of 99: it once heard Thai in an English phone call)."""
+        self.load()
+        assert self._model is not None
+        samples = np.ascontiguousarray(audio, dtype=np.float32)
+        _, _, probabilities = self._model.detect_language(audio=samples, vad_filter=self.vad_filter)
         return pick_language(probabilities, self.languages)
 
     def transcribe(
         self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str | None = None
     ) -> Transcript:
-        """Transcribe 16 kHz mono audio; an unknown language is detected among de/en."""
+        """Transcribe 16 kHz mono audio; an unknown language is detected among de/en.
+
+        Without a prompt the language's domain prompt primes Whisper; "" means none.
+        """
         self.load()
         model = self._model
         assert model is not None
@@ -112,11 +123,11 @@ class FasterWhisperEngine:
         seconds = samples.size / SAMPLE_RATE
         if samples.size == 0:
             return Transcript("", normalise_language(language, self.languages), 0.0, 0.0)
-        chosen = normalise_language(language, self.languages) or self._language(model, samples)
+        chosen = normalise_language(language, self.languages) or self.detect_language(samples)
         options: dict[str, Any] = {
             "language": chosen,
             "beam_size": self.beam_size,
-            "initial_prompt": prompt,
+            "initial_prompt": prompt_for(chosen, prompt, self.prompts),
             "vad_filter": self.vad_filter,
             # Each utterance stands alone: no drift from one window into the next.
             "condition_on_previous_text": False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from voice.audio import SAMPLE_RATE
 from voice.stt.engine import LANGUAGES, SpeechError, Transcript
 from voice.stt.faster import normalise_language, pick_language
+from voice.stt.prompts import DOMAIN_PROMPTS, prompt_for
 
 if TYPE_CHECKING:
     from whisper.model import Whisper
@@ -39,12 +41,19 @@ class OpenAIWhisperEngine:
         beam_size: int = 1,
         cpu_threads: int = 2,
         languages: tuple[str, ...] = LANGUAGES,
+        prompts: Mapping[str, str] = DOMAIN_PROMPTS,
+        temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        max_tokens: int | None = None,
     ) -> None:
         self.model_ref = model
         self.cache_dir = cache_dir
         self.beam_size = beam_size
         self.cpu_threads = cpu_threads
         self.languages = languages
+        self.prompts = prompts
+        # Whisper's fallback: decode again, warmer, when the text looks like a loop.
+        self.temperatures = temperatures
+        self.max_tokens = max_tokens
         self.load_seconds: float | None = None
         self._model: Whisper | None = None
         self._lock = threading.Lock()
@@ -83,7 +92,10 @@ class OpenAIWhisperEngine:
     def transcribe(
         self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str | None = None
     ) -> Transcript:
-        """Transcribe 16 kHz mono audio; an unknown language is detected among de/en."""
+        """Transcribe 16 kHz mono audio; an unknown language is detected among de/en.
+
+        Without a prompt the language's domain prompt primes Whisper; "" means none.
+        """
         self.load()
         model = self._model
         assert model is not None
@@ -97,12 +109,15 @@ class OpenAIWhisperEngine:
             "language": chosen,
             "task": "transcribe",
             "fp16": False,  # the CPU has no half precision
-            "initial_prompt": prompt,
+            "initial_prompt": prompt_for(chosen, prompt, self.prompts),
             "condition_on_previous_text": False,
             "verbose": None,
         }
+        options["temperature"] = self.temperatures
         if self.beam_size > 1:
             options["beam_size"] = self.beam_size
+        if self.max_tokens is not None:
+            options["sample_len"] = self.max_tokens
         result = model.transcribe(samples, **options)
         text = str(result.get("text", "")).strip()
         return Transcript(text, chosen, seconds, time.perf_counter() - started)
