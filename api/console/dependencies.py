@@ -1,4 +1,4 @@
-"""The acting agent, as the console's operations want it."""
+"""The acting agent and the request's clock, as the console's operations want them."""
 
 from __future__ import annotations
 
@@ -6,15 +6,28 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.agents.dependencies import CurrentAgent
+from api.agents.dependencies import get_current_agent
+from api.db import session_scope
 from api.db.columns import utcnow
 from api.dialogue.agents import Acting
 
+_bearer = HTTPBearer(auto_error=False)
 
-def get_acting(agent: CurrentAgent) -> Acting:
-    """Return the authenticated agent's id and role (401 without a valid token)."""
-    return Acting(id=agent.id, role=agent.role)
+
+def get_acting(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Acting:
+    """Return the authenticated agent's id and role (401 without a valid token).
+
+    The agent is read in a session of its own that ends here: a request-long
+    transaction would hold SQLite's write lock (taken at BEGIN) while the console's
+    actions write from worker threads, which would then wait for it in vain.
+    """
+    with session_scope() as db_session:
+        agent = get_current_agent(db_session, credentials)
+        return Acting(id=agent.id, role=agent.role)
 
 
 ActingAgent = Annotated[Acting, Depends(get_acting)]
