@@ -19,6 +19,7 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -69,6 +70,17 @@ def lock_store(redis_url: str | None) -> dict[str, Any] | None:
     if url.password:
         store["password"] = url.password
     return store
+
+
+def _port_or_free(host: str, preferred: int) -> int:
+    """Return `preferred` if nothing listens there, else a free port the system picks."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, preferred))
+            return preferred
+        except OSError:
+            probe.bind((host, 0))
+            return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -122,9 +134,14 @@ class Stack:
 
     def __post_init__(self) -> None:
         if not self.rasa_ports:
-            self.rasa_ports = [self.rasa_port + i for i in range(self.rasa_replicas)]
+            self.rasa_ports = [self.rasa_port] + [
+                _port_or_free(self.host, self.rasa_port + i) for i in range(1, self.rasa_replicas)
+            ]
         if not self.action_ports:
-            self.action_ports = [self.action_port + 1 + i for i in range(self.action_replicas)]
+            self.action_ports = [
+                _port_or_free(self.host, self.action_port + 1 + i)
+                for i in range(self.action_replicas)
+            ]
         self.rasa_port = self.rasa_ports[0]
         self.rasa_replicas, self.action_replicas = len(self.rasa_ports), len(self.action_ports)
 
@@ -213,8 +230,11 @@ class Stack:
         ]
 
     def _rasa_argv(self, port: int) -> list[str]:
+        # nlu.server is Rasa's own CLI with the action-answer check compiled once.
         return [
-            str(self.root / ".venv-rasa" / "bin" / "rasa"),
+            str(self.root / ".venv-rasa" / "bin" / "python"),
+            "-m",
+            "nlu.server",
             "run",
             "--enable-api",
             "--auth-token",
@@ -230,6 +250,27 @@ class Stack:
             "--port",
             str(port),
         ]
+
+    def _rasa_env(self, env: dict[str, str]) -> dict[str, str]:
+        """Share the cores between the replicas instead of letting each TensorFlow take all."""
+        if self.rasa_replicas < 2:
+            return env
+        cores = max(1, (os.cpu_count() or 1) // self.rasa_replicas)
+        return {
+            "TF_INTRA_OP_PARALLELISM_THREADS": str(cores),
+            "TF_INTER_OP_PARALLELISM_THREADS": "1",
+            **env,
+        }
+
+    @staticmethod
+    def _gateway_env(env: dict[str, str]) -> dict[str, str]:
+        """Keep the gateway's per-message CPU work (sentiment embeddings) on one thread.
+
+        The OpenMP threads of the embedding engine spin while they wait for each
+        other; next to busy Rasa processes one embedding took 350 ms instead of 20.
+        Whisper sets its own thread count (CTranslate2's cpu_threads wins over this).
+        """
+        return {"OMP_NUM_THREADS": "1", **env}
 
     @staticmethod
     def _numbered(base: str, index: int) -> str:
@@ -250,9 +291,9 @@ class Stack:
             balancer += ["--backend", f"http://{self.host}:{port}"]
         self._spawn("action-balancer", balancer, env)
         for index, port in enumerate(self.rasa_ports):
-            self._spawn(self._numbered("rasa", index), self._rasa_argv(port), env)
+            self._spawn(self._numbered("rasa", index), self._rasa_argv(port), self._rasa_env(env))
         self.gateway_ports["gateway"] = self.gateway_port
-        self._spawn("gateway", self._gateway_argv(self.gateway_port), env)
+        self._spawn("gateway", self._gateway_argv(self.gateway_port), self._gateway_env(env))
         if self.supervise:
             self._supervisor = threading.Thread(
                 target=self._supervise, name="quitt-supervisor", daemon=True
@@ -268,7 +309,7 @@ class Stack:
         """
         self.gateway_ports[name] = port
         env = {**self._env(self._token), **(extra_env or {})}
-        self._spawn(name, self._gateway_argv(port), env)
+        self._spawn(name, self._gateway_argv(port), self._gateway_env(env))
 
     def kill(self, name: str) -> int:
         """Kill -9 one child (its whole process group), as a crash would; return its pid."""

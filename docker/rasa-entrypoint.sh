@@ -23,7 +23,8 @@ export QUITT_LOCK_REDIS_DB="${QUITT_LOCK_REDIS_DB:-1}"
 # conversation (Rasa's own default, 60 s, outlasts the gateway's wait).
 export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-20}"
 
-exec rasa run \
+# nlu.server is Rasa's own CLI with the action-answer check compiled once (nlu/server.py).
+exec python -m nlu.server run \
   --model /app/models/quitt.tar.gz \
   --endpoints /app/docker/endpoints.yml \
   --credentials bot/credentials.yml \

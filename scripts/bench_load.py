@@ -16,7 +16,7 @@ It prints throughput (turns/s), p50/p95/p99 turn latency, the ratio gateway ÷
 bare Rasa and the scaling from 1 to 2 replicas, and ends with one JSON line.
 
     .venv/bin/python scripts/bench_load.py [--levels 1,20,50] [--replicas 1,2]
-        [--per-worker 2] [--min-conversations 8] [--profile DIR]
+        [--per-worker 1] [--min-conversations 6] [--profile DIR]
 
 `--profile DIR` records py-spy profiles (if py-spy is installed) of a Rasa
 replica, the gateway and the action server during the 20-conversation run.
@@ -353,8 +353,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,20,50", help="concurrent conversations")
     parser.add_argument("--replicas", default="1,2", help="Rasa replica counts")
-    parser.add_argument("--per-worker", type=int, default=2, help="conversations per worker")
-    parser.add_argument("--min-conversations", type=int, default=8)
+    parser.add_argument("--per-worker", type=int, default=1, help="conversations per worker")
+    parser.add_argument("--min-conversations", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured conversations")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", type=Path, help="write py-spy profiles here")

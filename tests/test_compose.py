@@ -472,12 +472,13 @@ def test_dockerignore_keeps_local_state_out() -> None:
 
 
 def _stub_rasa(tmp_path: Path) -> Path:
-    """Put a `rasa` on PATH that prints its arguments and the endpoint variables."""
-    lines = ["#!/bin/sh", 'printf "arg %s\\n" "$@"']
+    """Put a `python` on PATH that prints the `-m nlu.server` arguments and endpoint variables."""
+    lines = ["#!/bin/sh", '[ "$1 $2" = "-m nlu.server" ] || exit 3', "shift 2"]
+    lines += ['printf "arg %s\\n" "$@"']
     lines += [
         f"printf 'env %s=%s\\n' {name} \"${{{name}:-}}\"" for name in sorted(endpoint_variables())
     ]
-    stub = tmp_path / "rasa"
+    stub = tmp_path / "python"
     stub.write_text("\n".join(lines) + "\n", encoding="utf-8")
     stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
     return tmp_path

@@ -191,3 +191,10 @@ async def test_a_replayed_dispute_turn_records_one_dispute_and_one_handoff() -> 
     assert again.texts == first.texts
     assert len(rows(Dispute, conversation_id=tracker.sender_id)) == 1
     assert len(rows(Handoff, conversation_id=tracker.sender_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("restarts", "delay"), [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (40, 30.0)]
+)
+def test_the_supervisor_backs_off_up_to_half_a_minute(restarts: int, delay: float) -> None:
+    assert Stack.backoff(restarts) == delay
