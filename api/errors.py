@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,26 @@ class RateLimited(QuittError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ErrorBody(BaseModel):
+    """The JSON body of every error answer the gateway gives on purpose."""
+
+    detail: str
+    errors: list[str] | None = None
+
+
+# Documented for every operation (the app passes them to FastAPI), so clients and
+# schema checks know the shape of each error answer; 422 stays FastAPI's own.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request was refused."},
+    401: {"model": ErrorBody, "description": "Missing, wrong or expired credentials."},
+    403: {"model": ErrorBody, "description": "Not allowed."},
+    404: {"model": ErrorBody, "description": "No such object."},
+    409: {"model": ErrorBody, "description": "Clashes with stored state."},
+    429: {"model": ErrorBody, "description": "Too many attempts; see Retry-After."},
+    503: {"model": ErrorBody, "description": "A dependency is down; see Retry-After."},
+}
 
 
 async def _handle_quitt_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +17,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +31,7 @@ from api.config import get_settings
 from api.console.router import router as console_router
 from api.db import SessionDep
 from api.dialogue.service import Gateway
-from api.errors import register_error_handlers
+from api.errors import ERROR_RESPONSES, register_error_handlers
 from api.events.bus import make_bus
 from api.handoffs.views import router as handoffs_router
 from api.rasa.client import RasaClient
@@ -96,9 +98,25 @@ async def _rasa_ok() -> bool:
 
 
 health_router = APIRouter(tags=["operations"])
+Availability = Literal["ok", "unavailable"]
 
 
-@health_router.get("/health")
+class HealthStatus(BaseModel):
+    """What `/health` reports; `redis` only when Redis is configured."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    database: Availability
+    rasa: Availability
+    redis: Availability | None = None
+
+
+@health_router.get(
+    "/health",
+    responses={
+        200: {"model": HealthStatus, "description": "Serving (maybe degraded)."},
+        503: {"model": HealthStatus, "description": "Cannot serve; names what fails."},
+    },
+)
 async def health(request: Request, db_session: SessionDep) -> JSONResponse:
     """Report whether the database, Rasa and (if configured) Redis answer.
 
@@ -175,7 +193,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the gateway app: channels, agent API, health and metrics."""
-    app = FastAPI(title="Quitt gateway", version="0.1.0", lifespan=_lifespan)
+    app = FastAPI(
+        title="Quitt gateway", version="0.1.0", lifespan=_lifespan, responses=ERROR_RESPONSES
+    )
     # Each app has its own registry, so several apps (tests) never clash; other
     # modules register their metrics on `app.state.metrics_registry`.
     registry = CollectorRegistry()

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.channels import dedup
 from api.db import session_scope
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
-from api.errors import Conflict, ValidationFailed
+from api.errors import Conflict
 from api.ratelimit import METADATA_KEY, ip_key
 
 router = APIRouter(tags=["channels"])
@@ -41,19 +41,24 @@ class RestMessage(BaseModel):
     def _clean(cls, value: str) -> str:
         return clean_text(_SURROGATE.sub("", value))
 
-    def message_id(self, header: str | None) -> str | None:
-        """Return the client's name for this message (header first), if it gave one."""
-        given = header if header is not None else self.metadata.get("message_id")
-        if given is None:
-            return None
-        if (
+    @field_validator("metadata")
+    @classmethod
+    def _message_id(cls, value: dict[str, Any]) -> dict[str, Any]:
+        given = value.get("message_id")
+        if given is not None and (
             not isinstance(given, str | int)
+            or isinstance(given, bool)
             or not 0 < len(str(given)) <= dedup.MAX_MESSAGE_ID_CHARS
         ):
-            raise ValidationFailed(
-                f"message_id: must be a string of 1 to {dedup.MAX_MESSAGE_ID_CHARS} characters"
+            raise ValueError(
+                f"message_id must be a string of 1 to {dedup.MAX_MESSAGE_ID_CHARS} characters"
             )
-        return str(given)
+        return value
+
+    def message_id(self, header: str | None) -> str | None:
+        """Return the client's name for this message (the header first), if it gave one."""
+        given = header if header is not None else self.metadata.get("message_id")
+        return None if given is None else str(given)
 
 
 class BotMessage(BaseModel):
@@ -96,7 +101,9 @@ def _release(delivery: dedup.Delivery) -> None:
 async def rest_webhook(
     body: RestMessage,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=dedup.MAX_MESSAGE_ID_CHARS)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=dedup.MAX_MESSAGE_ID_CHARS)
+    ] = None,
 ) -> list[BotMessage]:
     """Take a debtor message and answer with the bot's turns (none while an agent holds it)."""
     metadata: dict[str, Any] = {

@@ -27,6 +27,8 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_CONNECT_TIMEOUT_S = 5
+# Execution option that makes SQLite transactions BEGIN IMMEDIATE (ignored elsewhere).
+IMMEDIATE_OPTION = "quitt_sqlite_immediate"
 
 
 class Base(DeclarativeBase):
@@ -60,11 +62,14 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE: take the write lock up front, waiting up to the busy timeout. A
-        # deferred transaction that read first and then writes while another process
-        # committed fails at once with "database is locked" (the busy handler cannot
-        # help a stale snapshot), which concurrent debtors hit on the SQLite default.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work (`session_scope`) takes the write lock up front (IMMEDIATE),
+        # waiting up to the busy timeout: a deferred transaction that read first and
+        # then writes after another process committed fails at once with "database is
+        # locked" (no busy wait can help a stale snapshot), which concurrent debtors hit.
+        # Request-scoped sessions stay deferred: they live as long as the request, and
+        # holding the write lock that long would block the units of work it starts.
+        immediate = connection.get_execution_options().get(IMMEDIATE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -105,15 +110,21 @@ def get_engine() -> Engine:
 SessionLocal: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
 
 
-def open_session(engine: Engine | None = None) -> Session:
+def open_session(engine: Engine | None = None, *, immediate: bool = False) -> Session:
     """Open a session on the given engine or the configured one."""
-    return SessionLocal(bind=engine or get_engine())
+    bind = engine or get_engine()
+    if immediate:
+        bind = bind.execution_options(**{IMMEDIATE_OPTION: True})
+    return SessionLocal(bind=bind)
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """Run a unit of work: commit on success, roll back on error, always close."""
-    session = open_session(engine)
+def session_scope(engine: Engine | None = None, *, immediate: bool = True) -> Iterator[Session]:
+    """Run a unit of work: commit on success, roll back on error, always close.
+
+    On SQLite a unit of work takes the write lock when it begins (`immediate`).
+    """
+    session = open_session(engine, immediate=immediate)
     try:
         yield session
         session.commit()
@@ -125,8 +136,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    """Yield a request-scoped session (a FastAPI dependency)."""
-    with session_scope() as session:
+    """Yield a request-scoped session (a FastAPI dependency); deferred on SQLite."""
+    with session_scope(immediate=False) as session:
         yield session
 
 
