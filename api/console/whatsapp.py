@@ -1,36 +1,32 @@
-"""The console's side of WhatsApp: the service window, templates, attachments and alerts.
+"""The console's side of WhatsApp: the service window, free text and approved templates.
 
 Free text may reach a WhatsApp debtor only within 24 hours of their last message;
 after that only an approved template may go out, and only within the creditor's
-contact hours. Attachments are opened through the gateway, which fetches them from
-Twilio with the account's credentials: the browser never sees a Twilio URL.
+contact hours.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from api.channels.whatsapp import service as whatsapp_service
 from api.channels.whatsapp import templates as whatsapp_templates
-from api.channels.whatsapp.client import Media, TwilioClient, TwilioError
-from api.channels.whatsapp.models import Attachment
+from api.channels.whatsapp.client import TwilioClient, TwilioError
 from api.claims import service as claim_service
 from api.config import Settings, get_settings
 from api.conversations import service as conversation_service
 from api.conversations.models import Conversation
 from api.db import session_scope
 from api.dialogue.agents import Acting, message_view
-from api.errors import Conflict, Forbidden, NotFound, QuittError, ValidationFailed
+from api.errors import Conflict, Forbidden, QuittError, ValidationFailed
 from api.events.bus import CONSOLE, EventBus
 from api.handoffs.models import Handoff
 from policy.config import CreditorPolicy, PolicyBook, load_policies
@@ -38,23 +34,9 @@ from policy.contact import may_contact, next_contact_window
 from policy.masking import mask_phone
 
 from . import service as console_service
-from .schemas import AlertOut, AttachmentOut, TemplateOptionOut, WhatsAppStateOut
+from .schemas import TemplateOptionOut, WhatsAppStateOut
 
 logger = logging.getLogger(__name__)
-# Files a browser may show in place (the rest are downloads).
-INLINE_TYPES: Final = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "image/gif",
-        "application/pdf",
-        "audio/ogg",
-        "audio/mpeg",
-        "audio/mp4",
-        "audio/amr",
-    }
-)
 
 
 class ChannelRefused(Conflict):
@@ -72,12 +54,6 @@ class ChannelRefused(Conflict):
 
 class SendFailed(QuittError):
     """Twilio refused the message or could not be reached; nothing went out."""
-
-    status_code = 502
-
-
-class MediaUnavailable(QuittError):
-    """Twilio could not hand over an attachment (gone, refused, altered)."""
 
     status_code = 502
 
@@ -102,12 +78,14 @@ class _Creditor:
     policy: CreditorPolicy
 
 
-def _creditor(
-    db_session: Session, handoff: Handoff, conversation: Conversation, settings: Settings
-) -> _Creditor:
-    """Find the verified claim's creditor and policy (only a verified claim counts)."""
+def _creditor(db_session: Session, conversation: Conversation, settings: Settings) -> _Creditor:
+    """Find the verified claim's creditor and policy (only a verified claim counts).
+
+    A handoff may name a claim the debtor only typed (a locked verification, say);
+    a creditor's own template must not tell a stranger whom the number owes.
+    """
     book = _policies(Path(settings.policy_file))
-    reference = handoff.claim_reference or conversation.verified_claim_reference
+    reference = conversation.verified_claim_reference
     claim = (
         claim_service.get_by_reference(db_session=db_session, reference=reference)
         if reference
@@ -139,7 +117,7 @@ def state(
     settings = settings or get_settings()
     contact = whatsapp_service.get_contact(db_session=db_session, address=conversation.sender_id)
     window = whatsapp_service.service_window(contact, now) if contact else None
-    creditor = _creditor(db_session, handoff, conversation, settings)
+    creditor = _creditor(db_session, conversation, settings)
     allowed = may_contact(at=now, policy=creditor.policy).allowed
     options: list[TemplateOptionOut] = []
     try:
@@ -177,88 +155,6 @@ def state(
         next_contact_at=None if allowed else next_contact_window(after=now, policy=creditor.policy),
         templates=options,
     )
-
-
-def attachment_kind(content_type: str) -> Literal["image", "document", "voice"]:
-    """Name what kind of file a content type is, as the console shows it."""
-    if content_type.startswith("audio/"):
-        return "voice"
-    if content_type.startswith("image/"):
-        return "image"
-    return "document"
-
-
-def attachment_out(handoff_id: int, attachment: Attachment) -> AttachmentOut:
-    """Describe an attachment for the console (no Twilio URL)."""
-    return AttachmentOut(
-        id=attachment.id,
-        kind=attachment_kind(attachment.content_type),
-        content_type=attachment.content_type,
-        size_bytes=attachment.size_bytes,
-        transcript=attachment.transcript,
-        created_at=attachment.created_at,
-        message_id=attachment.message_id,
-        url=f"/api/console/handoffs/{handoff_id}/attachments/{attachment.id}",
-    )
-
-
-def attachment_headers(attachment: AttachmentOut) -> dict[str, str]:
-    """Return the headers a debtor's file is handed over with: no sniffing, no scripts."""
-    extension = mimetypes.guess_extension(attachment.content_type) or ".bin"
-    # Images, PDFs and audio open in the browser; anything else is only downloaded.
-    inline = attachment.content_type in INLINE_TYPES
-    disposition = "inline" if inline else "attachment"
-    return {
-        "Content-Disposition": f'{disposition}; filename="anhang-{attachment.id}{extension}"',
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    }
-
-
-def attachments(*, db_session: Session, handoff: Handoff) -> list[AttachmentOut]:
-    """List the files of the handoff's conversation, oldest first."""
-    return [
-        attachment_out(handoff.id, a)
-        for a in whatsapp_service.list_attachments(
-            db_session=db_session, address=handoff.conversation_id
-        )
-    ]
-
-
-def alerts(*, db_session: Session, conversation_id: str) -> list[AlertOut]:
-    """List what happened on the channel that an agent should notice, oldest first."""
-    found: list[AlertOut] = []
-    for event in whatsapp_service.list_alerts(db_session=db_session, address=conversation_id):
-        data = event.data or {}
-        reason = {
-            "whatsapp_opt_out": "whatsapp_opted_out",
-            "whatsapp_opt_in": "whatsapp_opted_in",
-            "whatsapp_template_sent": "whatsapp_template_sent",
-        }.get(event.kind) or (event.reasons[0] if event.reasons else event.kind)
-        detail = data.get("error") or data.get("title")
-        message_id = data.get("message_id")
-        found.append(
-            AlertOut(
-                reason=reason,
-                at=event.created_at,
-                detail=str(detail) if detail else None,
-                message_id=message_id if isinstance(message_id, int) else None,
-            )
-        )
-    for attachment in whatsapp_service.list_attachments(
-        db_session=db_session, address=conversation_id
-    ):
-        found.append(
-            AlertOut(
-                reason="whatsapp_attachment",
-                at=attachment.created_at,
-                detail=attachment.content_type,
-                message_id=attachment.message_id,
-                attachment_id=attachment.id,
-            )
-        )
-    return sorted(found, key=lambda a: a.at)
 
 
 def _held(db_session: Session, handoff_id: int, agent: Acting) -> Handoff:
@@ -382,7 +278,7 @@ def _prepare_template(
     conversation = conversation_service.get_or_raise(db_session=db_session, sender_id=address)
     try:
         catalogue = whatsapp_templates.catalogue(settings)
-        creditor = _creditor(db_session, handoff, conversation, settings)
+        creditor = _creditor(db_session, conversation, settings)
         rendered = whatsapp_templates.render(
             catalogue,
             name=name,
@@ -518,37 +414,3 @@ async def send_template(
     # `template` tells the WhatsApp forwarder that this one has gone out already.
     await bus.publish(CONSOLE, {"type": "message", **view})
     return view
-
-
-async def open_attachment(
-    *, client: TwilioClient, handoff_id: int, attachment_id: int, agent: Acting
-) -> tuple[Media, AttachmentOut]:
-    """Fetch an attachment of a handoff the agent may see from Twilio (audited)."""
-
-    def find() -> tuple[str, AttachmentOut, str | None]:
-        with session_scope() as db_session:
-            handoff = console_service.visible_handoff(
-                db_session=db_session, handoff_id=handoff_id, agent=agent
-            )
-            attachment = whatsapp_service.get_attachment(
-                db_session=db_session, address=handoff.conversation_id, attachment_id=attachment_id
-            )
-            if attachment is None:
-                raise NotFound(f"attachment {attachment_id} not found in handoff {handoff_id}")
-            whatsapp_service.record_attachment_opened(
-                db_session=db_session,
-                address=handoff.conversation_id,
-                attachment_id=attachment.id,
-                agent_id=agent.id,
-            )
-            return attachment.media_url, attachment_out(handoff_id, attachment), attachment.sha256
-
-    media_url, described, sha256 = await asyncio.to_thread(find)
-    try:
-        media = await client.download(media_url)
-    except TwilioError as exc:
-        logger.warning("attachment %s could not be fetched: %s", attachment_id, exc.message)
-        raise MediaUnavailable(f"Twilio could not hand over the file: {exc.message}") from exc
-    if sha256 and hashlib.sha256(media.content).hexdigest() != sha256:
-        raise MediaUnavailable("the file Twilio returned differs from the one received")
-    return media, described

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from api.agents import service as agents_service
@@ -20,7 +22,8 @@ from api.agents.security import create_access_token
 from api.audit.models import AuditEvent
 from api.channels.whatsapp import service as whatsapp_service
 from api.channels.whatsapp.models import WhatsAppContact
-from api.config import get_settings
+from api.claims import service as claims_service
+from api.config import ROOT, get_settings
 from api.conversations.models import Conversation, Message
 from api.db import session_scope
 from api.handoffs import service as handoffs_service
@@ -360,3 +363,49 @@ def test_an_unknown_template_or_a_web_conversation_is_refused(
         web_handoff = handoff.id
     assert _detail(client, web_handoff, web_headers)["whatsapp"] is None
     assert _template(client, web_handoff, web_headers).status_code == 422
+
+
+def test_a_creditors_own_template_is_used_only_once_the_debtor_is_verified(
+    client: TestClient,
+    standin: TwilioStandIn,
+    held: tuple[int, dict[str, str]],
+    pin_clock: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    handoff_id, headers = held
+    shipped = yaml.safe_load(get_settings().whatsapp_templates_file.read_text(encoding="utf-8"))
+    own_sid = "HX" + "5" * 32
+    shipped["creditors"] = {
+        "stadtwerke-musterstadt": {
+            "reengagement": {
+                "de": {"content_sid": own_sid, "text": "Hier sind {{1}} und Ihre Stadtwerke."}
+            }
+        }
+    }
+    path = tmp_path / "templates.yml"
+    path.write_text(yaml.safe_dump(shipped, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("QUITT_WHATSAPP_TEMPLATES_FILE", str(path))
+    get_settings.cache_clear()
+    with session_scope() as db_session:
+        claims_service.import_file(db_session=db_session, path=ROOT / "data" / "demo_claims.json")
+        handoff = handoffs_service.get(db_session=db_session, handoff_id=handoff_id)
+        assert handoff is not None
+        handoff.claim_reference = "260000117"  # named, but never verified
+    pin_clock(allowed_moment())
+
+    def offered() -> str:
+        (option,) = _detail(client, handoff_id, headers)["whatsapp"]["templates"]
+        return str(option["text"])
+
+    assert "Stadtwerke" not in offered()
+    with session_scope() as db_session:
+        conversation = db_session.get(Conversation, DEBTOR)
+        assert conversation is not None
+        conversation.verified_claim_reference = "260000117"
+    assert offered() == "Hier sind Quitt Inkasso GmbH und Ihre Stadtwerke."
+    assert _template(client, handoff_id, headers).status_code == 200
+    (form,) = standin.messages_to(DEBTOR)
+    assert form["ContentSid"] == own_sid
+    (audit,) = _audit("whatsapp_template_sent")
+    assert audit.claim_reference == "260000117"
