@@ -16,6 +16,8 @@ help:
 	@echo "make test       install what is missing and run every check CI runs"
 	@echo "make bench-nlu  intent F1 per language (held-out) and entity accuracy"
 	@echo "make bench-sentiment  sentiment P/R/F1 per class, escalation recall, false escalations, latency"
+	@echo "make bench-voice  voice line: word error rate, entity accuracy, turn latency"
+	@echo "make bench-load   throughput and p50/p95/p99 turn latency, gateway vs bare Rasa, 1 and 2 replicas"
 
 $(APP): pyproject.toml scripts/make-venv.sh
 	scripts/make-venv.sh app
@@ -71,6 +73,14 @@ bench-nlu: install $(MODEL)
 
 bench-sentiment: $(APP)
 	.venv/bin/python -m bench.sentiment
+
+# Voice line: WER per language, amount/date/reference accuracy, turn latency (espeak-ng telephone audio).
+bench-voice: install speech-tools $(MODEL)
+	.venv/bin/python scripts/bench_voice.py
+
+# Load: gateway vs bare Rasa at 1/20/50 concurrent conversations, 1 and 2 Rasa replicas (PostgreSQL + Redis).
+bench-load: install $(MODEL)
+	.venv/bin/python scripts/bench_load.py
 
 clean:
 	rm -rf models var results
