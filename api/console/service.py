@@ -28,6 +28,7 @@ from api.handoffs.models import ACTIVE_STATES, Handoff
 from api.promises import service as promise_service
 from api.promises.schemas import PromiseOut
 
+from . import attachments as console_attachments
 from . import whatsapp as whatsapp_console
 from .schemas import (
     CannedReplyOut,
@@ -187,8 +188,8 @@ def detail(
             NoteOut.model_validate(n) for n in notes(db_session=db_session, handoff_id=handoff.id)
         ],
         claim=claim_summary(db_session=db_session, reference=reference) if reference else None,
-        attachments=whatsapp_console.attachments(db_session=db_session, handoff=handoff),
-        alerts=whatsapp_console.alerts(
+        attachments=console_attachments.attachments(db_session=db_session, handoff=handoff),
+        alerts=console_attachments.alerts(
             db_session=db_session, conversation_id=handoff.conversation_id
         ),
         whatsapp=whatsapp_console.state(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.agents.dependencies import CurrentAgent
@@ -15,6 +15,7 @@ from api.dialogue import agents as agent_ops
 from api.events.bus import EventBus
 from api.rasa.client import RasaClient
 
+from . import attachments as console_attachments
 from . import service as console_service
 from . import whatsapp as whatsapp_console
 from .dependencies import ActingAgent, RequestTime
@@ -30,6 +31,10 @@ from .schemas import (
     TemplateIn,
     TextIn,
 )
+
+# Row ids are 32-bit positive integers on every backend; larger ones name nothing (404
+# from the lookup would need the database to accept them first, and SQLite cannot).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 
@@ -65,7 +70,7 @@ def queue(db_session: SessionDep, agent: ActingAgent) -> list[QueueItemOut]:
 
 @router.get("/handoffs/{handoff_id}")
 def read_handoff(
-    handoff_id: int, db_session: SessionDep, agent: ActingAgent, now: RequestTime
+    handoff_id: RowId, db_session: SessionDep, agent: ActingAgent, now: RequestTime
 ) -> HandoffDetailOut:
     """Show a handoff with transcript, notes, the verified claim, attachments and alerts."""
     return console_service.detail(
@@ -74,7 +79,7 @@ def read_handoff(
 
 
 @router.post("/handoffs/{handoff_id}/take")
-async def take(handoff_id: int, request: Request, agent: ActingAgent) -> HandoffEventOut:
+async def take(handoff_id: RowId, request: Request, agent: ActingAgent) -> HandoffEventOut:
     """Take a queued handoff; of two agents racing for it, one gets 409."""
     event = await agent_ops.take(bus=_bus(request), handoff_id=handoff_id, agent=agent)
     return HandoffEventOut.model_validate(event)
@@ -86,7 +91,7 @@ async def take(handoff_id: int, request: Request, agent: ActingAgent) -> Handoff
     responses={409: {"description": "the channel refuses free text now (reason code inside)"}},
 )
 async def reply(
-    handoff_id: int, body: TextIn, request: Request, agent: ActingAgent, now: RequestTime
+    handoff_id: RowId, body: TextIn, request: Request, agent: ActingAgent, now: RequestTime
 ) -> MessageOut | JSONResponse:
     """Write to the debtor on their channel (only the agent holding the handoff).
 
@@ -107,7 +112,7 @@ async def reply(
 
 @router.post("/handoffs/{handoff_id}/notes")
 async def add_note(
-    handoff_id: int, body: TextIn, request: Request, agent: ActingAgent
+    handoff_id: RowId, body: TextIn, request: Request, agent: ActingAgent
 ) -> NoteEventOut:
     """Add a private note to a handoff the agent may see."""
 
@@ -127,7 +132,7 @@ async def add_note(
 
 
 @router.post("/handoffs/{handoff_id}/handback")
-async def hand_back(handoff_id: int, request: Request, agent: ActingAgent) -> HandoffEventOut:
+async def hand_back(handoff_id: RowId, request: Request, agent: ActingAgent) -> HandoffEventOut:
     """Give the conversation back to the bot, with the agent's turns in its history."""
     rasa: RasaClient = request.app.state.rasa
     event = await agent_ops.hand_back(
@@ -138,7 +143,7 @@ async def hand_back(handoff_id: int, request: Request, agent: ActingAgent) -> Ha
 
 @router.post("/handoffs/{handoff_id}/close")
 async def close(
-    handoff_id: int, body: CloseIn, request: Request, agent: ActingAgent
+    handoff_id: RowId, body: CloseIn, request: Request, agent: ActingAgent
 ) -> HandoffEventOut:
     """Close the handoff with an outcome; the conversation stays with humans."""
     event = await agent_ops.close(
@@ -162,7 +167,7 @@ def canned(_agent: ActingAgent, language: Literal["de", "en"] = "de") -> list[Ca
     },
 )
 async def send_template(
-    handoff_id: int, body: TemplateIn, request: Request, agent: ActingAgent, now: RequestTime
+    handoff_id: RowId, body: TemplateIn, request: Request, agent: ActingAgent, now: RequestTime
 ) -> MessageOut | JSONResponse:
     """Send an approved WhatsApp template once the 24-hour window has closed (audited)."""
     try:
@@ -181,10 +186,10 @@ async def send_template(
 
 @router.get("/handoffs/{handoff_id}/attachments/{attachment_id}", response_class=Response)
 async def open_attachment(
-    handoff_id: int, attachment_id: int, request: Request, agent: ActingAgent
+    handoff_id: RowId, attachment_id: RowId, request: Request, agent: ActingAgent
 ) -> Response:
     """Hand over a debtor's file, fetched from Twilio by the gateway (audited)."""
-    media, described = await whatsapp_console.open_attachment(
+    media, described = await console_attachments.open_attachment(
         client=_whatsapp(request).client,
         handoff_id=handoff_id,
         attachment_id=attachment_id,
@@ -193,5 +198,5 @@ async def open_attachment(
     return Response(
         media.content,
         media_type=described.content_type,
-        headers=whatsapp_console.attachment_headers(described),
+        headers=console_attachments.attachment_headers(described),
     )
