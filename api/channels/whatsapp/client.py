@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import unquote
 
 import httpx
 
@@ -93,12 +94,21 @@ class TwilioClient:
             raise TwilioError("Twilio answered without a message sid", response.status_code)
         return sid
 
+    def _own_media_url(self, url: str) -> bool:
+        """Tell whether a MediaUrl names a media file of this account on the API base."""
+        prefix = f"{self.api_base}/{API_VERSION}/Accounts/{self.account_sid}/Messages/"
+        if not url.startswith(prefix) or any(c in url for c in "?#\\"):
+            return False
+        segments = unquote(url[len(prefix) :]).split("/")
+        return all(segment not in ("", ".", "..") for segment in segments)
+
     async def download(self, url: str) -> Media:
         """Fetch a media file of an inbound message (only from the configured API base)."""
         auth = self._auth()
-        # Never hand the account's credentials to a host other than Twilio's.
-        if not url.startswith(f"{self.api_base}/"):
-            raise TwilioError("media URL outside the Twilio API base refused")
+        # Never hand the account's credentials to a host other than Twilio's, nor to a
+        # path outside the account's own messages ("../" or its encodings included).
+        if not self._own_media_url(url):
+            raise TwilioError("media URL outside the account's Twilio media refused")
         try:
             # Twilio answers with a redirect to its CDN; httpx drops the credentials
             # when the redirect leaves the host.
