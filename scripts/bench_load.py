@@ -285,8 +285,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_stack(database_url: str, replicas: int, log_dir: Path) -> Stack:
-    """Start the stack with `replicas` Rasa replicas and wait until it answers."""
+def start_stack(database_url: str, replicas: int, log_dir: Path, gateways: int = 1) -> Stack:
+    """Start the stack with `replicas` Rasa replicas and `gateways` gateways; wait for it."""
     stack = Stack(
         database_url=database_url,
         redis_url=REDIS_URL,
@@ -299,6 +299,8 @@ def start_stack(database_url: str, replicas: int, log_dir: Path) -> Stack:
     )
     stack.start()
     try:
+        for number in range(2, gateways + 1):
+            stack.add_gateway(free_port(), name=f"gateway-{number}")
         stack.wait_ready(timeout=400)
     except BaseException:
         stack.stop()
@@ -357,6 +359,9 @@ def main() -> int:
     parser.add_argument("--min-conversations", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured conversations")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--gateways", type=int, default=1, help="gateway processes (conversations sticky to one)"
+    )
     parser.add_argument("--profile", type=Path, help="write py-spy profiles here")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -373,10 +378,10 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="quitt-bench-"))
     try:
         for replicas in replica_counts:
-            stack = start_stack(url, replicas, workdir / f"logs-{replicas}")
+            stack = start_stack(url, replicas, workdir / f"logs-{replicas}", args.gateways)
             try:
                 targets = {
-                    "gateway": [f"http://127.0.0.1:{stack.gateway_port}"],
+                    "gateway": [f"http://127.0.0.1:{p}" for p in stack.gateway_ports.values()],
                     "rasa": stack.rasa_urls,
                 }
                 for target, urls in targets.items():
@@ -407,7 +412,7 @@ def main() -> int:
     finally:
         drop_database(name)
         shutil.rmtree(workdir, ignore_errors=True)
-    report(runs, levels, replica_counts, profiles)
+    report(runs, levels, replica_counts, profiles, args.gateways)
     return 0
 
 
@@ -416,6 +421,7 @@ def report(
     levels: list[int],
     replica_counts: list[int],
     profiles: dict[str, list[tuple[str, float]]],
+    gateways: int = 1,
 ) -> None:
     """Print the table, the ratios and the JSON line."""
     by = {(r.target, r.replicas, r.concurrency): r.summary() for r in runs}
@@ -463,6 +469,7 @@ def report(
             {
                 "benchmark": "load",
                 "cpus": os.cpu_count(),
+                "gateways": gateways,
                 "load_average": [round(x, 2) for x in load],
                 "runs": list(by.values()),
                 "gateway_over_rasa": ratios,
