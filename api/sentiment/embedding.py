@@ -24,6 +24,10 @@ from api.sentiment.dataset import load_examples
 from api.sentiment.errors import InvalidTrainingData
 
 logger = logging.getLogger(__name__)
+# The engine reads every token (no 512-token cut as in e5's own tokenizer), and its cost
+# grows with length: a 4,000-character emoji flood took over a minute. A message's mood
+# shows in its beginning.
+MAX_READ_CHARS = 512
 
 # Bump when the features or the training recipe change: old caches stop matching.
 # L2 comes from 5-fold cross-validation on the training split (`bench.sentiment --tune`).
@@ -148,7 +152,9 @@ class EmbeddingDetector:
         readings: list[Reading | None] = [None] * len(texts)
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if todo:
-            probabilities = model.predict_proba(self._embed([texts[i].strip() for i in todo]))
+            probabilities = model.predict_proba(
+                self._embed([texts[i].strip()[:MAX_READ_CHARS] for i in todo])
+            )
             for i, row in zip(todo, probabilities, strict=True):
                 scores = dict(zip(model.labels, (float(p) for p in row), strict=True))
                 readings[i] = reading_from_scores(scores, backend=self.name)
