@@ -411,7 +411,19 @@ class Stack:
                 proc.wait()
 
     def watch(self) -> int:
-        """Keep the children running (the supervisor restarts crashed ones) until Ctrl-C."""
+        """Keep the children running (the supervisor restarts crashed ones) until Ctrl-C.
+
+        SIGTERM (an init system, `docker stop`) stops them too: the children run in
+        sessions of their own and would otherwise outlive the launcher.
+        """
+
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, interrupt)
+            # A launcher started in the background inherits an ignored SIGINT.
+            signal.signal(signal.SIGINT, interrupt)
         try:
             while True:
                 time.sleep(0.5)
