@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 
@@ -130,6 +133,17 @@ async def _handle_database_unavailable(request: Request, exc: Exception) -> JSON
     )
 
 
+async def _handle_request_validation(_request: Request, exc: Exception) -> Response:
+    """Answer 422 as FastAPI does, also when the refused input holds lone surrogates.
+
+    FastAPI's own handler echoes the input as UTF-8, which a lone surrogate
+    ("\\ud800" in the JSON) cannot be: that became a 500. ASCII-escaped JSON can.
+    """
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Answer 500 without leaking a stack trace; log it for operators."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -139,6 +153,7 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def register_error_handlers(app: FastAPI) -> None:
     """Install the domain error handler and the catch-all 500 handler."""
     app.add_exception_handler(QuittError, _handle_quitt_error)
+    app.add_exception_handler(RequestValidationError, _handle_request_validation)
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, _handle_database_unavailable)
     app.add_exception_handler(Exception, _handle_unexpected)

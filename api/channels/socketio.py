@@ -83,8 +83,9 @@ SENDER_PREFIX: Final = "web:"
 # Ids the server issues are uuid4 hex (32); shorter ones would be guessable.
 _SESSION_ID: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 HISTORY_TURNS: Final = 30
-# A user_uttered frame carries at most one message plus a little custom data.
-MAX_FRAME_BYTES: Final = 16 * 1024 + 4 * MAX_MESSAGE_CHARS
+# A user_uttered frame carries at most one message plus a little custom data. A client
+# may send the message JSON-escaped: up to 12 bytes a character ("\\ud83d\\ude21").
+MAX_FRAME_BYTES: Final = 16 * 1024 + 12 * MAX_MESSAGE_CHARS
 LISTEN_READY_SECONDS: Final = 5.0
 RESUBSCRIBE_SECONDS: Final = 1.0
 # Turns kept for sessions without a socket (a page reloading), bounded against abandonment.
