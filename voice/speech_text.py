@@ -269,6 +269,20 @@ def render(replies: list[dict[str, Any]], language: str | None) -> Spoken:
     return Spoken(" ".join(p for p in parts if p), options)
 
 
+# What the bot asks for when it wants a number that speech gets wrong (a reference,
+# a date of birth, a postcode); the voice line then suggests the keypad.
+_NUMBER_QUESTIONS: Final = {
+    "de": re.compile(r"Aktenzeichen\?|Geburtsdatum|Postleitzahl", re.IGNORECASE),
+    "en": re.compile(r"claim reference\?|reference\?|date of birth|postcode", re.IGNORECASE),
+}
+
+
+def asks_for_number(replies: list[dict[str, Any]], language: str | None) -> bool:
+    """Tell whether the bot's last turn asks for a reference, date of birth or postcode."""
+    texts = [str(r.get("text") or "") for r in replies if r.get("text")]
+    return bool(texts) and bool(_NUMBER_QUESTIONS[_lang(language)].search(texts[-1]))
+
+
 def parse_keypad(digits: str) -> tuple[str, str]:
     """Read keypad digits as the text a chat debtor would type; return (kind, text).
 

@@ -208,3 +208,22 @@ def test_every_voice_text_exists_in_both_languages() -> None:
 )
 def test_digits_said_one_by_one_become_one_number(heard: str, tidy: str) -> None:
     assert tidy_transcript(heard) == tidy
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "asks"),
+    [
+        ("Wie lautet Ihr Aktenzeichen? Sie finden es oben in unserem Schreiben.", "de", True),
+        (
+            "Bitte bestätigen Sie noch Ihr Geburtsdatum (TT.MM.JJJJ) oder die Postleitzahl.",
+            "de",
+            True,
+        ),
+        ("Wie möchten Sie die Forderung begleichen?", "de", False),
+        ("What is your claim reference? You'll find it at the top of our letter.", "en", True),
+        ("Please confirm your date of birth (DD.MM.YYYY) or the postcode.", "en", True),
+        ("Please quote the reference 260000141 with your transfer.", "en", False),
+    ],
+)
+def test_questions_for_numbers_are_recognised(text: str, language: str, asks: bool) -> None:
+    assert speech_text.asks_for_number([{"text": "Danke."}, {"text": text}], language) is asks
