@@ -187,6 +187,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         webchat = getattr(app.state, "webchat", None)
         if webchat is not None:
             await webchat.close()
+        voice = getattr(app.state, "voice", None)
+        if voice is not None:
+            # The voice line is built on the first call; close its Twilio client.
+            await voice.close()
         await app.state.bus.close()
         await rasa.aclose()
 

@@ -178,8 +178,14 @@ def agent_turns(sender: str, replies: list[dict[str, Any]]) -> list[dict[str, An
     ]
 
 
+def has_words(text: str) -> bool:
+    """Tell whether a message has letters; references, dates and amounts carry no mood."""
+    return any(ch.isalpha() for ch in text)
+
+
 async def _read(gateway: Gateway, inbound: Inbound) -> Reading | None:
-    if gateway.sentiment is None or not inbound.text:
+    if gateway.sentiment is None or not has_words(inbound.text):
+        # A claim reference or a date of birth says nothing about mood: no model call.
         return None
     language = inbound.metadata.get("language")
     try:
