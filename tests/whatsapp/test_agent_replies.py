@@ -163,6 +163,7 @@ def test_the_forwarder_still_refuses_a_reply_the_window_closed_on(
     _, headers = _held_conversation(client, standin)
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
+        assert socket.receive_json()["type"] == "ready"  # subscribed: no alert is missed
         with session_scope() as db_session:
             contact = db_session.get(WhatsAppContact, DEBTOR)
             assert contact is not None
