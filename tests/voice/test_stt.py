@@ -197,10 +197,10 @@ def _settings(**values: object) -> Settings:
 
 def test_the_factory_follows_the_settings(tmp_path: Path) -> None:
     assert build_engine(_settings(stt_backend="off")) is None
-    faster = build_engine(_settings(stt_cache_dir=tmp_path, stt_beam_size=5))
-    assert isinstance(faster, FasterWhisperEngine) and faster.beam_size == 5
+    faster = build_engine(_settings(stt_cache_dir=tmp_path, stt_beam_size=1))
+    assert isinstance(faster, FasterWhisperEngine) and faster.beam_size == 1
     # One engine per configuration and process: apps started later share the model.
-    assert build_engine(_settings(stt_cache_dir=tmp_path, stt_beam_size=5)) is faster
+    assert build_engine(_settings(stt_cache_dir=tmp_path, stt_beam_size=1)) is faster
     assert build_engine(_settings(stt_cache_dir=tmp_path)) is not faster
     openai = build_engine(_settings(stt_backend="openai-whisper", stt_cache_dir=tmp_path))
     assert openai is not None and openai.name == "openai-whisper"
@@ -380,7 +380,11 @@ def test_openai_whisper_loads_a_checkpoint_and_transcribes(
     assert isinstance(built, OpenAIWhisperEngine) and built.model_ref == str(tiny_checkpoint)
     # Random weights babble until the token limit: one temperature, a few tokens.
     engine = OpenAIWhisperEngine(
-        model=str(tiny_checkpoint), cache_dir=tmp_path, temperatures=(0.0,), max_tokens=8
+        model=str(tiny_checkpoint),
+        cache_dir=tmp_path,
+        beam_size=1,
+        temperatures=(0.0,),
+        max_tokens=8,
     )
     engine.load()
     engine.load()

@@ -46,7 +46,7 @@ class FasterWhisperEngine:
         model: str | None,
         cache_dir: Path,
         compute_type: str = "int8",
-        beam_size: int = 1,
+        beam_size: int = 5,
         cpu_threads: int = 2,
         vad_filter: bool = True,
         languages: tuple[str, ...] = LANGUAGES,

@@ -38,7 +38,7 @@ class OpenAIWhisperEngine:
         *,
         model: str,
         cache_dir: Path,
-        beam_size: int = 1,
+        beam_size: int = 5,
         cpu_threads: int = 2,
         languages: tuple[str, ...] = LANGUAGES,
         prompts: Mapping[str, str] = DOMAIN_PROMPTS,
