@@ -118,6 +118,7 @@ def test_outside_the_24_hour_window_free_text_is_refused_and_the_console_told(
         messages_before = db_session.query(Message).count()
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
+        assert socket.receive_json()["type"] == "ready"
         response = client.post(
             f"/api/console/handoffs/{handoff_id}/reply",
             json={"text": "Sind Sie noch da?"},
@@ -200,6 +201,7 @@ def test_a_refused_send_is_reported_and_left_undelivered(
     standin.fail_messages_with = status
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
+        assert socket.receive_json()["type"] == "ready"
         message_id = _reply(client, handoff_id, headers, "Hallo")
         alert = _alert(socket)
     assert alert["reason"] == "whatsapp_send_failed"

@@ -323,6 +323,7 @@ def test_a_template_twilio_refuses_is_reported_and_not_in_the_transcript(
     standin.fail_messages_with = 400
     with client.websocket_connect("/api/console/ws") as socket:
         socket.send_json({"token": headers["Authorization"].removeprefix("Bearer ")})
+        assert socket.receive_json()["type"] == "ready"
         response = _template(client, handoff_id, headers)
         for _ in range(20):
             event = socket.receive_json()
