@@ -11,12 +11,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from api.channels.whatsapp.models import Attachment
+from api.channels.whatsapp.speech import WhisperTranscriber, transcribe, transcriber_for
 from api.conversations.models import Message
 from api.db import make_engine, session_scope
 from api.launcher import Stack
@@ -24,8 +26,8 @@ from tests.support.speech import ogg_opus, require_espeak
 from tests.support.stack import _free_port
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form
 from tests.whatsapp.helpers import WEBHOOK, bodies
+from voice.stt import Transcript
 
-pytestmark = pytest.mark.integration
 OURS = "whatsapp:+4930123456789"
 
 
@@ -129,6 +131,7 @@ def _verify(voice: VoiceStack, who: str) -> str:
     return "\n".join(voice.say(who, "02.11.1995"))
 
 
+@pytest.mark.integration
 def test_a_german_voice_note_is_answered_like_the_typed_words(voice: VoiceStack) -> None:
     sentence = "Ich kann höchstens fünfzig Euro im Monat zahlen."
     spoken, typed = _address(), _address()
@@ -146,6 +149,7 @@ def test_a_german_voice_note_is_answered_like_the_typed_words(voice: VoiceStack)
     assert fetched and all(request.authorized for request in fetched)
 
 
+@pytest.mark.integration
 def test_an_english_voice_note_opens_a_conversation_in_english(voice: VoiceStack) -> None:
     sentence = "I would like to speak to a person, please."
     spoken, typed = _address(), _address()
@@ -161,6 +165,7 @@ def test_an_english_voice_note_opens_a_conversation_in_english(voice: VoiceStack
     assert len(lines) == 2 and lines[-1] == heard, lines
 
 
+@pytest.mark.integration
 def test_a_note_that_is_not_audio_stays_for_an_agent(voice: VoiceStack) -> None:
     who = _address()
     voice.say(who, "Hallo")
@@ -173,3 +178,57 @@ def test_a_note_that_is_not_audio_stays_for_an_agent(voice: VoiceStack) -> None:
     assert any("Sprachnachricht" in line for line in answer), answer
     assert voice.transcripts(who) == [None]
     assert voice.debtor_lines(who) == ["Hallo", "[Sprachnachricht]"]
+
+
+@dataclass
+class _Engine:
+    """A stand-in speech engine: says a fixed sentence, or fails like a broken model."""
+
+    name: str = "stand-in"
+    fails: bool = False
+    heard: list[tuple[int, str | None]] | None = None
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def transcribe(
+        self, audio: Any, *, language: str | None, prompt: str | None = None
+    ) -> Transcript:
+        """Return the sentence (recording what it got), or raise."""
+        if self.fails:
+            raise RuntimeError("model exploded")
+        if self.heard is not None:
+            self.heard.append((int(audio.size), language))
+        return Transcript("Ich kann fünfzig Euro zahlen.", language, audio.size / 16000, 0.01)
+
+
+async def test_the_transcriber_decodes_and_passes_the_conversation_language() -> None:
+    require_espeak()
+    engine = _Engine(heard=[])
+    transcriber = transcriber_for(engine)
+    assert isinstance(transcriber, WhisperTranscriber)
+    note = ogg_opus("Guten Tag", "de")
+    text = await transcriber(note, content_type="audio/ogg", language="en")
+    assert text == "Ich kann fünfzig Euro zahlen."
+    ((samples, language),) = engine.heard or []
+    assert language == "en" and samples > 16000 // 2  # half a second of speech, at 16 kHz
+
+
+async def test_a_failing_engine_or_no_engine_leaves_the_note_for_an_agent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    require_espeak()
+    assert transcriber_for(None) is transcribe
+    assert await transcribe(b"x", content_type="audio/ogg", language="de") is None
+    note = ogg_opus("Guten Tag", "de")
+    assert (
+        await WhisperTranscriber(_Engine(fails=True))(note, content_type="audio/ogg", language="de")
+        is None
+    )
+    assert "voice note not transcribed" in caplog.text
+    caplog.clear()
+    assert (
+        await WhisperTranscriber(_Engine())(b"\x00" * 64, content_type="audio/ogg", language="de")
+        is None
+    )
+    assert "voice note not decoded (audio/ogg, 64 bytes)" in caplog.text
