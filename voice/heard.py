@@ -12,9 +12,7 @@ from typing import Final
 
 # Digit groups separated by spaces or dashes ("260 000 117", "2-6-0…"), or single
 # digits separated by commas, as Whisper writes a number read out digit by digit.
-_SPELLED: Final = re.compile(
-    r"(?<![\d,.])(?:\d{1,4}(?:[ \-]\d{1,4}){2,}|\d(?:, ?\d){4,})(?![\d])"
-)
+_SPELLED: Final = re.compile(r"(?<![\d,.])(?:\d{1,4}(?:[ \-]\d{1,4}){2,}|\d(?:, ?\d){4,})(?![\d])")
 
 
 def _join(match: re.Match[str]) -> str:
