@@ -237,8 +237,9 @@ class Stack:
             "nlu.server",
             "run",
             "--enable-api",
-            "--auth-token",
-            self._token,
+            # One argument: a token_urlsafe token may begin with "-", which argparse
+            # would read as an option (rasa then exits with "expected one argument").
+            f"--auth-token={self._token}",
             "--model",
             str(self.model),
             "--endpoints",

@@ -29,7 +29,7 @@ exec python -m nlu.server run \
   --endpoints /app/docker/endpoints.yml \
   --credentials bot/credentials.yml \
   --enable-api \
-  --auth-token "$QUITT_RASA_TOKEN" \
+  --auth-token="$QUITT_RASA_TOKEN" \
   --interface 0.0.0.0 \
   --port 5005 \
   "$@"

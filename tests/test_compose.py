@@ -510,7 +510,7 @@ def test_rasa_entrypoint_runs_rasa_with_the_endpoints(tmp_path: Path) -> None:
         "--endpoints /app/docker/endpoints.yml",
         "--credentials bot/credentials.yml",
         "--enable-api",
-        "--auth-token t0k",
+        "--auth-token=t0k",
         "--port 5005",
     ):
         assert expected in joined

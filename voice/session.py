@@ -106,6 +106,7 @@ class CallSession:
     _queue: asyncio.Queue[_Item | None] = field(default_factory=asyncio.Queue)
     _worker: asyncio.Task[None] | None = None
     _silence_task: asyncio.Task[None] | None = None
+    _ending: asyncio.Task[None] | None = None
     _busy: bool = False
 
     def __post_init__(self) -> None:
@@ -193,10 +194,21 @@ class CallSession:
         self.digits = (self.digits + digit)[:MAX_DIGITS]
 
     async def end(self, reason: str) -> None:
-        """End the call once: store what the caller was saying, close the conversation."""
-        if self.ended:
-            return
-        self.ended = True
+        """End the call once: store what the caller was saying, close the conversation.
+
+        The work runs in a task of its own and is shielded: Twilio closes the socket
+        right after `stop`, and a cancelled stream handler must not leave the call
+        half ended. A second caller (the status callback) waits for the same task.
+        """
+        if self._ending is None:
+            self.ended = True
+            self._ending = asyncio.create_task(
+                self._finish(reason), name=f"voice-end-{self.call_sid[-6:]}"
+            )
+        await asyncio.shield(self._ending)
+
+    async def _finish(self, reason: str) -> None:
+        """Transcribe what is left, stop the worker and record the end of the call."""
         self._disarm_silence()
         partial = self.detector.flush()
         if partial is not None:
