@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     privacy_url: str = "https://quitt.example/datenschutz"
     data_controller: str = "Quitt Inkasso GmbH"
     rasa_timeout_seconds: float = 30.0
+    # Worker threads of a gateway process (database work, sentiment); at most the
+    # database pool's connections (SQLAlchemy's default: 5 + 10 overflow).
+    worker_threads: int = 15
     # Protects Rasa's HTTP API (not its webhooks); `quitt run` makes one per start.
     rasa_token: SecretStr | None = None
     host: str = "127.0.0.1"

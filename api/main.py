@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Literal
 
@@ -159,6 +160,11 @@ def metrics(request: Request) -> Response:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the Rasa client once per process and close it on shutdown."""
     settings = get_settings()
+    # Database work and sentiment readings run in worker threads (`asyncio.to_thread`).
+    # Python's default pool has cores + 4 threads: six here, so twenty debtors queue
+    # behind six database round trips. The pool matches the engine's connections.
+    workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="quitt")
+    asyncio.get_running_loop().set_default_executor(workers)
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     urls = settings.rasa_urls or settings.rasa_url
     rasa = RasaClient(urls, timeout=settings.rasa_timeout_seconds, token=token)

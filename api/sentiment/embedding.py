@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final, Protocol
@@ -29,6 +30,10 @@ logger = logging.getLogger(__name__)
 # grows with length: a 4,000-character emoji flood took over a minute. A message's mood
 # shows in its beginning.
 MAX_READ_CHARS = 512
+# Readings of recent texts, kept in memory only: debtors repeat short answers ("ja",
+# "Hallo", "ok"), and the embedding is the gateway's largest cost per turn (27 % of its
+# samples under load). Bounded, so memory stays flat.
+READ_CACHE_SIZE = 2048
 
 
 def engine_text(text: str) -> str:
@@ -96,6 +101,9 @@ class EmbeddingDetector:
         # The C engine shares scratch state per model and already uses both cores.
         self._embed_lock = threading.Lock()
         self.trainings = 0  # how often this instance trained instead of loading the cache
+        self._readings: OrderedDict[str, Reading] = OrderedDict()
+        self._readings_lock = threading.Lock()
+        self.cache_hits = 0
         self.cache_path: Path | None = None
 
     def load(self) -> None:
@@ -152,8 +160,23 @@ class EmbeddingDetector:
             return np.asarray(embedder.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
     def read(self, text: str, language: str | None = None) -> Reading:
-        """Read one message (the embeddings are multilingual: `language` is not needed)."""
-        return self.read_many([text], language)[0]
+        """Read one message (the embeddings are multilingual: `language` is not needed).
+
+        The same text reads the same, so recent readings are answered from memory.
+        """
+        key = engine_text(text)
+        with self._readings_lock:
+            known = self._readings.get(key)
+            if known is not None:
+                self._readings.move_to_end(key)
+                self.cache_hits += 1
+                return known
+        reading = self.read_many([text], language)[0]
+        with self._readings_lock:
+            self._readings[key] = reading
+            if len(self._readings) > READ_CACHE_SIZE:
+                self._readings.popitem(last=False)
+        return reading
 
     def read_many(self, texts: Sequence[str], language: str | None = None) -> list[Reading]:
         """Read several messages with one embedding batch."""

