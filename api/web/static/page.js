@@ -32,10 +32,20 @@
     messages.scrollTop = messages.scrollHeight;
   }
 
+  // The widget renders its launcher a moment after the page loads; a click that comes
+  // earlier waits for it (up to 10 s) instead of being lost.
   function openChat() {
-    if (document.querySelector(".rw-conversation-container")) return;
-    var launcher = document.querySelector(".rw-launcher");
-    if (launcher) launcher.click();
+    var tries = 0;
+    (function attempt() {
+      if (document.querySelector(".rw-conversation-container")) return;
+      var launcher = document.querySelector(".rw-launcher");
+      if (launcher) {
+        launcher.click();
+        return;
+      }
+      tries += 1;
+      if (tries < 200) window.setTimeout(attempt, 50);
+    })();
   }
 
   document.getElementById("start-chat").addEventListener("click", openChat);
