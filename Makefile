@@ -9,23 +9,32 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment bench-voice bench-load train chromium speech-tools web clean
+.PHONY: help install lock check-locks run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment bench-voice bench-load train chromium speech-tools web clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
 	@echo "make test       install what is missing and run every check CI runs"
+	@echo "make lock       re-resolve both runtimes into requirements/*.lock (run/test never resolve)"
 	@echo "make bench-nlu  intent F1 per language (held-out) and entity accuracy"
 	@echo "make bench-sentiment  sentiment P/R/F1 per class, escalation recall, false escalations, latency"
 	@echo "make bench-voice  voice line: word error rate, entity accuracy, turn latency"
 	@echo "make bench-load   throughput and p50/p95/p99 turn latency, gateway vs bare Rasa, 1 and 2 replicas"
 
-$(APP): pyproject.toml scripts/make-venv.sh
+$(APP): requirements/app.lock requirements/build.lock scripts/make-venv.sh
 	scripts/make-venv.sh app
 
-$(RASA_RT): requirements/rasa.txt scripts/make-venv.sh
+$(RASA_RT): requirements/rasa.lock scripts/make-venv.sh
 	scripts/make-venv.sh rasa
 
 install: $(APP) $(RASA_RT)
+
+# Re-resolve both runtimes on purpose and rewrite requirements/*.lock (uv, from PyPI).
+lock:
+	scripts/lock.sh
+
+# The locks must agree with pyproject.toml and requirements/rasa.txt.
+check-locks:
+	python3 scripts/check_locks.py
 
 $(MODEL): $(RASA_RT) $(BOT_INPUTS)
 	scripts/rasa.sh train --config bot/config.yml --domain bot/domain --data bot/data \
@@ -65,7 +74,7 @@ chromium:
 speech-tools:
 	scripts/install-speech-tools.sh
 
-test: install chromium speech-tools web $(MODEL) lint typecheck rasa-validate rasa-stories
+test: check-locks install chromium speech-tools web $(MODEL) lint typecheck rasa-validate rasa-stories
 	.venv/bin/python -m pytest -q
 
 bench-nlu: install $(MODEL)

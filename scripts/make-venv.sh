@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create or refresh one of Quitt's two runtimes.
+# Create or refresh one of Quitt's two runtimes, exactly as the lock files pin them
+# (with hashes; nothing is resolved here: `make lock` re-resolves on purpose).
 #   scripts/make-venv.sh app   -> .venv       (Python 3.11: gateway, actions, policy, tests)
 #   scripts/make-venv.sh rasa  -> .venv-rasa  (Python 3.10: the Rasa 3.6 server and nlu/ components)
 set -euo pipefail
@@ -22,21 +23,26 @@ find_python() {
   return 1
 }
 
+# --no-deps: the lock lists every package, so pip never resolves (and a lock that
+# misses one fails loudly at import time in the tests, not silently here).
+locked() { "$1" -m pip install -q --require-hashes --no-deps -r "$2"; }
+
 case "$kind" in
   app)
     py=$(find_python 3.11) || { echo "error: Python 3.11 not found (PATH, pyenv, /root/.pyenv/versions/3.11.*). Install it and retry." >&2; exit 1; }
     [ -x .venv/bin/python ] || "$py" -m venv .venv
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    # torch would otherwise resolve to a CUDA build; the CPU wheel is pinned where the
-    # app runtime needs it (later issues: sentiment, Whisper).
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    # torch is locked as its CPU wheel (2.13.0+cpu): on these machines pip finds it in
+    # /opt/wheels (pip's find-links); elsewhere set PIP_FIND_LINKS to PyTorch's CPU index.
+    locked .venv/bin/python requirements/build.lock
+    locked .venv/bin/python requirements/app.lock
+    .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+    .venv/bin/python -m pip check
     touch .venv/.installed
     ;;
   rasa)
     py=$(find_python 3.10) || { echo "error: Python 3.10 not found (PATH, pyenv, /root/.pyenv/versions/3.10.13). rasa 3.6 needs Python >=3.8,<3.11." >&2; exit 1; }
     [ -x .venv-rasa/bin/python ] || "$py" -m venv .venv-rasa
-    .venv-rasa/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv-rasa/bin/python -m pip install -q -r requirements/rasa.txt
+    locked .venv-rasa/bin/python requirements/rasa.lock
     touch .venv-rasa/.installed
     ;;
   *) echo "usage: make-venv.sh app|rasa" >&2; exit 2 ;;
