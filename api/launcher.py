@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 import yaml
+from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from api.cli import Subparsers
@@ -97,6 +98,25 @@ class Supervised:
     restart_at: float | None = None
 
 
+def quitt_settings_environment(env_file: Path | None = None) -> dict[str, str]:
+    """Return every `QUITT_` setting this process was given, as environment variables.
+
+    Read the way `Settings` reads them: `.env` in the working directory, then the
+    environment, which wins. Names are upper-cased (pydantic-settings matches them
+    case-insensitively), so a child reads exactly what the launcher read.
+    """
+    path = env_file if env_file is not None else Path.cwd() / ".env"
+    found: dict[str, str] = {}
+    if path.is_file():
+        for key, value in dotenv_values(path).items():
+            if key.upper().startswith("QUITT_") and value is not None:
+                found[key.upper()] = value
+    for key, value in os.environ.items():
+        if key.upper().startswith("QUITT_"):
+            found[key.upper()] = value
+    return found
+
+
 @dataclass
 class Stack:
     """The processes of a running Quitt, on configurable ports, supervised.
@@ -156,7 +176,10 @@ class Stack:
         return self._token
 
     def _env(self, token: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QUITT_")}
+        # Every QUITT_ setting reaches every child (CONTRACT §1), from `.env` and the
+        # environment alike; what the launcher decides for this run comes on top.
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QUITT_")}
+        env.update(quitt_settings_environment())
         env.update(
             QUITT_DATABASE_URL=self.database_url,
             QUITT_RASA_URL=self.rasa_urls[0],
@@ -169,10 +192,6 @@ class Stack:
             TICKET_LOCK_LIFETIME=str(self.lock_lifetime_seconds),
             PYTHONUNBUFFERED="1",
         )
-        for key in ("environment", "secret_key", "timezone", "policy_file", "privacy_url"):
-            value = os.environ.get(f"QUITT_{key.upper()}")
-            if value:
-                env[f"QUITT_{key.upper()}"] = value
         if self.redis_url:
             env["QUITT_REDIS_URL"] = self.redis_url
         env.update(self.extra_env)
