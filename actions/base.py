@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import store
 from actions.context import Turn, extract_reference
 from actions.escalation import hand_off
-from actions.texts import say
+from actions.texts import say, text
 from api.config import get_settings
 from policy.escalation import detect_triggers
 
@@ -31,6 +31,26 @@ def disclosure(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         privacy_url=settings.privacy_url,
     )
     return [SlotSet("disclosed", True)]
+
+
+def language_events(turn: Turn) -> list[EventType]:
+    """Keep the `language` slot (set only by actions) and the conversation's record current."""
+    if not turn.language_detected:
+        return []
+    return [SlotSet("language", turn.language)]
+
+
+def acknowledge(turn: Turn, dispatcher: CollectingDispatcher) -> None:
+    """Open the answer with a short acknowledgement of a strong mood, once per message.
+
+    Mood changes the tone, not who answers: the next step follows in the same turn.
+    """
+    if turn.mood is None or turn.slot("handed_off"):
+        return
+    key = f"utter_ack_{turn.mood}"
+    if text(turn.domain, key, turn.language) in turn.said:
+        return
+    say(dispatcher, turn.domain, key, turn.language)
 
 
 async def start_verification(
@@ -60,6 +80,9 @@ class QuittAction(Action):
 
     #: Whether the action may only run once identity is verified.
     needs_verification = False
+    #: Whether the action opens with an acknowledgement of a strong mood (handoffs
+    #: and the offer of a person have words of their own).
+    acknowledges_mood = True
 
     @abstractmethod
     def name(self) -> str:
@@ -87,8 +110,11 @@ class QuittAction(Action):
             events = await hand_off(turn, dispatcher, "crisis")
             return [*events, *disclosure(turn, dispatcher), FollowupAction("action_listen")]
         events = disclosure(turn, dispatcher)
+        if self.acknowledges_mood:
+            acknowledge(turn, dispatcher)
         if turn.language_detected:
             await store.set_language(turn.sender_id, turn.channel, turn.language)
+        events += language_events(turn)
         if self.needs_verification and not turn.verified:
             return events + await start_verification(turn, self.goal(turn))
         return events + await self.handle(turn, dispatcher)

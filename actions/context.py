@@ -78,6 +78,70 @@ def _fallback_streak(events: list[dict[str, Any]]) -> int:
     return streak
 
 
+# Switching an established language takes a sentence, not a word ("ok", "hi", "yes please").
+SWITCH_MIN_WORDS = 3
+SWITCH_MIN_CONFIDENCE = 0.8
+
+
+def _language_entity(latest: dict[str, Any]) -> tuple[str, float] | None:
+    for entity in latest.get("entities") or []:
+        if entity.get("entity") == "language" and entity.get("value") in LANGUAGES:
+            return str(entity["value"]), float(entity.get("confidence") or 0.0)
+    return None
+
+
+def _user_messages(events: list[dict[str, Any]]) -> int:
+    """Count the debtor's messages in the tracker (external intents are no messages)."""
+    return sum(
+        1
+        for e in events
+        if e.get("event") == "user"
+        and not str((e.get("parse_data") or {}).get("intent", {}).get("name", "")).startswith(
+            "EXTERNAL_"
+        )
+    )
+
+
+def choose_language(
+    *,
+    current: str | None,
+    guess: tuple[str, float] | None,
+    hint: str | None,
+    text: str,
+    first_message: bool,
+) -> tuple[str, bool]:
+    """Return the conversation's language after this message, and whether to record it.
+
+    A first message is read for what it is (greetings included); once a language is
+    established (by earlier messages, or a verified debtor's recorded language, which
+    the gateway passes as the hint), only a clear sentence in the other language
+    switches it: a short word never does.
+    """
+    established = current if current in LANGUAGES else hint if hint in LANGUAGES else None
+    clear_switch = len(text.split()) >= SWITCH_MIN_WORDS and guess is not None and (
+        guess[1] >= SWITCH_MIN_CONFIDENCE
+    )
+    if guess is None:
+        chosen = established or DEFAULT_LANGUAGE
+    elif established is None or first_message or clear_switch:
+        chosen = guess[0]
+    else:
+        chosen = established
+    # Nothing is recorded without evidence: a language stays open until a message shows it.
+    return chosen, guess is not None and guess[0] == chosen
+
+
+def _said_this_turn(events: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Return the bot's texts since the debtor's latest message."""
+    said: list[str] = []
+    for event in reversed(events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.append(str(event["text"]))
+    return tuple(reversed(said))
+
+
 @dataclass(frozen=True)
 class Turn:
     """The current turn, read once from the tracker."""
@@ -92,16 +156,24 @@ class Turn:
     slots: dict[str, Any]
     domain: dict[str, Any]
     fallback_streak: int = 0
+    intent_confidence: float = 0.0
+    # "angry" or "distressed" when the gateway read a strong mood in this message.
+    mood: str | None = None
+    # What the bot already said in this turn (earlier actions of the same message).
+    said: tuple[str, ...] = ()
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, domain: dict[str, Any]) -> Turn:
         """Build the turn from a tracker."""
         latest = tracker.latest_message or {}
         metadata = latest.get("metadata") or {}
-        detected = any(e.get("entity") == "language" for e in latest.get("entities") or [])
-        language = tracker.get_slot("language") or metadata.get("language") or DEFAULT_LANGUAGE
-        if language not in LANGUAGES:
-            language = DEFAULT_LANGUAGE
+        language, detected = choose_language(
+            current=tracker.get_slot("language"),
+            guess=_language_entity(latest),
+            hint=metadata.get("language"),
+            text=str(latest.get("text") or ""),
+            first_message=_user_messages(tracker.events) <= 1,
+        )
         return cls(
             sender_id=tracker.sender_id,
             channel=str(metadata.get("channel") or "rest"),
@@ -113,6 +185,9 @@ class Turn:
             slots=dict(tracker.slots),
             domain=domain,
             fallback_streak=_fallback_streak(tracker.events),
+            intent_confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
+            mood=metadata.get("mood") if metadata.get("mood") in ("angry", "distressed") else None,
+            said=_said_this_turn(tracker.events),
         )
 
     def slot(self, name: str) -> Any:

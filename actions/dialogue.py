@@ -13,7 +13,13 @@ from actions import store
 from actions.base import QuittAction, start_verification
 from actions.claims import present_claims, select, selected_claims
 from actions.context import Turn, extract_reference, policy_named, today
-from actions.escalation import INTENT_REASONS, hand_off
+from actions.escalation import (
+    INTENT_REASONS,
+    OFFER_AGENT,
+    confirm_or_hand_off,
+    hand_off,
+    offer_events,
+)
 from actions.formatting import day, money
 from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
 from actions.texts import LANGUAGES, say
@@ -27,6 +33,7 @@ _REPLIES = {
     "bot_challenge": "utter_bot_challenge",
     "ask_consequences": "utter_consequences",
     "ask_privacy": "utter_privacy",
+    "ask_payment_info": "utter_payment_info",
     "chitchat": "utter_chitchat",
     "out_of_scope": "utter_out_of_scope",
 }
@@ -206,6 +213,12 @@ class ActionDeny(QuittAction):
             if claims:
                 return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
         events: list[EventType] = [SlotSet("awaiting", None)]
+        if awaiting == OFFER_AGENT:
+            # No person, no recorded reason: go on together.
+            events += [SlotSet("agent_reason", None), SlotSet("reason_text", None)]
+            if turn.slot("agent_reason") == "negative_sentiment":
+                events.append(SlotSet("agent_offer_declined", True))
+            say(dispatcher, turn.domain, "utter_continue_without_agent", turn.language)
         if not turn.verified:
             return events + await start_verification(turn, None, followup=True)
         return events + await _how_can_i_help(turn, dispatcher)
@@ -274,14 +287,35 @@ class ActionHandoff(QuittAction):
         """Name the action."""
         return "action_handoff"
 
+    acknowledges_mood = False
+
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
-        """Hand off with the reason the message gives."""
+        """Hand off with the reason the message gives (checked first when not plain)."""
         triggers = detect_triggers(turn.text)
         if any(t.reason == "crisis" for t in triggers):
-            reason = "crisis"
-        else:
-            reason = INTENT_REASONS.get(turn.intent or "", "human_request")
-        return await hand_off(turn, dispatcher, reason)
+            return await hand_off(turn, dispatcher, "crisis")
+        reason = INTENT_REASONS.get(turn.intent or "", "human_request")
+        if turn.slot("awaiting") == OFFER_AGENT and turn.slot("agent_reason") == reason:
+            # Said again after the bot's check: that is a yes.
+            return await hand_off(turn, dispatcher, reason)
+        return await confirm_or_hand_off(turn, dispatcher, reason)
+
+
+class ActionOfferAgent(QuittAction):
+    """Sustained or explicit anger or distress: offer a person; the debtor decides."""
+
+    acknowledges_mood = False
+
+    def name(self) -> str:
+        """Name the action."""
+        return "action_offer_agent"
+
+    async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Offer a person once; a pending or declined offer is not repeated."""
+        if turn.slot("awaiting") == OFFER_AGENT or turn.slot("agent_offer_declined"):
+            return []
+        say(dispatcher, turn.domain, "utter_offer_agent_mood", turn.language)
+        return offer_events(turn, "negative_sentiment")
 
 
 class ActionFallback(QuittAction):

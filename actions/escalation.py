@@ -1,4 +1,10 @@
-"""Handing a conversation to a human: the bot stops collecting and says why, kindly."""
+"""Handing a conversation to a human: the bot stops collecting and says why, kindly.
+
+High-stakes reasons (dispute, insolvency, bereavement, illness) are recorded when the
+debtor says so plainly, or after they confirm the bot's one-line check ("Verstehe ich
+richtig, dass Sie die Forderung bestreiten?"): an uncertain reading never creates a
+dispute. Crisis cues and requests for a person are handed off at once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import store
 from actions.context import Turn
 from actions.texts import say
+from policy.escalation import detect_triggers
 from policy.reasons import HANDOFF_REASONS
 
 INTENT_REASONS = {
@@ -31,6 +38,49 @@ def verified_reference(turn: Turn) -> str | None:
     return selected[0] if selected else turn.slot("claim_reference")
 
 
+# Reasons checked with the debtor first unless stated plainly.
+CONFIRM_FIRST = frozenset({"dispute", "insolvency", "bereavement", "vulnerability"})
+# A reading of the classifier this sure counts as plain.
+PLAIN_CONFIDENCE = 0.85
+OFFER_AGENT = "offer_agent"
+
+
+def stated_plainly(turn: Turn, reason: str) -> bool:
+    """Tell whether the message says `reason` in so many words (or the classifier is sure)."""
+    if any(t.reason == reason for t in detect_triggers(turn.text)):
+        return True
+    return turn.intent_confidence >= PLAIN_CONFIDENCE
+
+
+def offer_events(turn: Turn, reason: str) -> list[EventType]:
+    """Wait for a yes or no to a person (or to a reason the bot checked)."""
+    events: list[EventType] = [
+        SlotSet("awaiting", OFFER_AGENT),
+        SlotSet("agent_reason", reason),
+        SlotSet("reason_text", turn.text[:2000] or None),
+    ]
+    if turn.slot("requested_slot"):
+        # The identity check pauses; a "no" resumes it.
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return events
+
+
+async def confirm_or_hand_off(
+    turn: Turn, dispatcher: CollectingDispatcher, reason: str
+) -> list[EventType]:
+    """Hand off now when the reason is plain or needs no check; else ask the debtor."""
+    if reason not in CONFIRM_FIRST or stated_plainly(turn, reason):
+        return await hand_off(turn, dispatcher, reason)
+    await store.audit(
+        "handoff_reason_checked",
+        sender_id=turn.sender_id,
+        reasons=(f"{reason}_unconfirmed",),
+        data={"intent_confidence": round(turn.intent_confidence, 3)},
+    )
+    say(dispatcher, turn.domain, f"utter_confirm_{reason}", turn.language)
+    return offer_events(turn, reason)
+
+
 async def hand_off(turn: Turn, dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
     """Record a handoff with a CONTRACT reason, tell the debtor, and stop the bot."""
     if reason not in HANDOFF_REASONS:
@@ -44,13 +94,21 @@ async def hand_off(turn: Turn, dispatcher: CollectingDispatcher, reason: str) ->
         reason=reason,
         language=turn.language,
         claim_reference=reference,
-        dispute_text=turn.text if reason == "dispute" else None,
+        dispute_text=_dispute_text(turn) if reason == "dispute" else None,
     )
     events: list[Any] = [
         SlotSet("handed_off", True),
         SlotSet("awaiting", None),
         SlotSet("pending_offer", None),
+        SlotSet("reason_text", None),
     ]
     if turn.slot("requested_slot"):
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]
     return events
+
+
+def _dispute_text(turn: Turn) -> str:
+    """Return the debtor's words of the dispute: the checked message after a "yes"."""
+    if turn.slot("awaiting") == OFFER_AGENT and turn.slot("reason_text"):
+        return str(turn.slot("reason_text"))
+    return turn.text

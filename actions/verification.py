@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import store
-from actions.base import QuittAction, disclosure
+from actions.base import QuittAction, acknowledge, disclosure, language_events
 from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
 from actions.escalation import hand_off
@@ -71,7 +71,10 @@ class ValidateVerifyForm(FormValidationAction):
                 SlotSet("claim_reference", STOPPED),
                 SlotSet("identity_proof", STOPPED),
             ]
-        events = disclosure(turn, dispatcher)
+        events = disclosure(turn, dispatcher) + language_events(turn)
+        if turn.language_detected:
+            await store.set_language(turn.sender_id, turn.channel, turn.language)
+        acknowledge(turn, dispatcher)
         return events + await super().run(dispatcher, tracker, domain)
 
     async def _locked(
@@ -112,6 +115,10 @@ class ValidateVerifyForm(FormValidationAction):
             return locked
         reference = extract_reference(str(value or ""))
         if reference is None:
+            if tracker.get_slot("requested_slot") != "claim_reference":
+                # The message that opened the form ("Hallo, ich bin knapp bei Kasse") is
+                # no answer to a question not yet asked: the form simply asks.
+                return {"claim_reference": None}
             say(dispatcher, domain, "utter_reference_invalid", turn.language)
             return {"claim_reference": None}
         return {"claim_reference": reference}
@@ -126,7 +133,8 @@ class ValidateVerifyForm(FormValidationAction):
         reference = tracker.get_slot("claim_reference")
         proof = parse_identity_proof(str(value or ""))
         if proof is None or not reference:
-            say(dispatcher, domain, "utter_proof_invalid", turn.language)
+            if tracker.get_slot("requested_slot") == "identity_proof":
+                say(dispatcher, domain, "utter_proof_invalid", turn.language)
             return {"identity_proof": None}
         # Checked again here: other conversations of this client may have failed meanwhile.
         clients = _clients(tracker)

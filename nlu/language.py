@@ -45,6 +45,7 @@ _NEUTRAL = _lexicon(
     """
     ok okay okey oki okidoki k kk hm hmm hmmm mhm aha ah oh ohh lol haha hehe xd
     euro euros eur ciao tschau super top cool sorry stop start info hotline
+    hi hey heyy hii hallo? yo
     am um pm h ct x mr mrs ms nr
     """
 )
@@ -53,14 +54,16 @@ _NEUTRAL = _lexicon(
 _DE_STRONG = _lexicon(
     """
     ja jo jap jep jawohl joa nein nö noe nee ne hallo moin moinsen servus grüß gruess
-    grüezi danke dankeschön vielen dank bitte genau stimmt richtig tschüss tschuess
+    grüezi gude tach nabend abend mahlzeit hallöchen halloechen moinmoin servas
+    danke dankeschön vielen dank bitte genau stimmt richtig tschüss tschuess
     guten tag abend morgen gern gerne klar natürlich natuerlich freilich doch
     ich nicht nichts kein keine
     """
 )
 _EN_STRONG = _lexicon(
     """
-    yes yeah yep yup nope nah hi hello hey thanks thank cheers sure please bye goodbye
+    yes yeah yep yup nope nah hello hiya howdy thanks thank cheers sure please bye goodbye
+    good evening morning afternoon night
     right correct exactly absolutely definitely fine great i no not nothing problem
     """
 )

@@ -1,4 +1,16 @@
-"""Sentiment escalation: one strong negative reading, or a negative trend, hands off.
+"""Mood changes the tone, not who answers (issue 10).
+
+A strong negative reading makes the bot acknowledge it (a short line in the debtor's
+language before the next step): `SentimentDecision.acknowledge`. Mood alone brings a
+person into the conversation only when it is sustained or explicit, and even then the
+bot first *offers* a person and the debtor decides (`escalate`):
+
+* sustained: the latest reading is strong, and an earlier one in the window was
+  negative too, so the bot's acknowledgement (or the help it offered) did not help;
+* explicit: one reading of anger so sure that it is abuse (`explicit_angry`).
+
+Crisis cues and requests for a human never wait for mood: the NLU and
+`policy.escalation` hand those off at once.
 
 Readings arrive as ``(label, score)`` pairs, oldest first, one per debtor message; the label
 is one of the four sentiment labels and the score the detector's confidence in it. The rule
@@ -29,23 +41,29 @@ NEGATIVE_LABELS: Final = frozenset({NEGATIVE_ANGRY, NEGATIVE_DISTRESSED})
 STRONG_ANGER: Final = "sentiment_strong_anger"
 STRONG_DISTRESS: Final = "sentiment_strong_distress"
 NEGATIVE_TREND: Final = "sentiment_negative_trend"
+EXPLICIT_ANGER: Final = "sentiment_explicit_anger"
 SENTIMENT_OK: Final = "sentiment_ok"
+# What the acknowledgement answers: `acknowledge` holds one of these.
+ANGRY: Final = "angry"
+DISTRESSED: Final = "distressed"
 
 
 @dataclass(frozen=True)
 class SentimentThresholds:
-    """When sentiment alone hands a conversation to a human."""
+    """When the bot acknowledges a mood, and when mood alone offers a person."""
 
-    # From cross-validation on the training split: one reading this sure escalates.
+    # From cross-validation on the training split: a reading this sure is acknowledged.
     strong_angry: float = 0.55
     strong_distressed: float = 0.40
     trend_window: int = 3  # the last N readings make the trend
-    trend_min_negative: int = 2  # this many negative readings in the window escalate
+    trend_min_negative: int = 2  # this many negative readings in the window: sustained
     trend_min_score: float = 0.5  # a reading counts as negative from this score on
+    # One reading of anger this sure is abuse: a person is offered at once.
+    explicit_angry: float = 0.97
 
     def __post_init__(self) -> None:
         """Refuse scores outside 0..1 and windows that cannot fire."""
-        for name in ("strong_angry", "strong_distressed", "trend_min_score"):
+        for name in ("strong_angry", "strong_distressed", "trend_min_score", "explicit_angry"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise InvalidRequest(f"{name} must lie in 0..1, not {value!r}")
@@ -59,16 +77,22 @@ class SentimentThresholds:
 
 @dataclass(frozen=True)
 class SentimentDecision:
-    """Whether to escalate, the reason codes, and the CONTRACT §3 handoff reason if so."""
+    """What mood changes: an acknowledgement, and whether to offer a person.
+
+    `escalate` means "offer a person"; `handoff_reason` is the CONTRACT §3 reason the
+    handoff carries if the debtor accepts.
+    """
 
     escalate: bool
     reason_codes: tuple[str, ...]
     handoff_reason: str | None = None
+    acknowledge: str | None = None
 
     def to_audit(self) -> dict[str, object]:
         """Return a JSON-safe dict for the audit log."""
         return {
             "escalate": self.escalate,
+            "acknowledge": self.acknowledge,
             "reason_codes": list(self.reason_codes),
             "handoff_reason": self.handoff_reason,
         }
@@ -83,31 +107,44 @@ def _check(readings: Sequence[tuple[str, float]]) -> None:
             raise InvalidRequest(f"sentiment score must lie in 0..1, not {score!r}")
 
 
+def _strong(label: str, score: float, limits: SentimentThresholds) -> str | None:
+    if label == NEGATIVE_ANGRY and score >= limits.strong_angry:
+        return ANGRY
+    if label == NEGATIVE_DISTRESSED and score >= limits.strong_distressed:
+        return DISTRESSED
+    return None
+
+
 def escalation_decision(
     *,
     readings: Sequence[tuple[str, float]],
     thresholds: SentimentThresholds | None = None,
 ) -> SentimentDecision:
-    """Decide whether the conversation's sentiment readings (oldest first) call for a human."""
+    """Decide how the debtor's mood (readings oldest first) shapes the bot's next answer."""
     limits = thresholds or SentimentThresholds()
     _check(readings)
-    codes: list[str] = []
-    if readings:
-        label, score = readings[-1]
-        if label == NEGATIVE_ANGRY and score >= limits.strong_angry:
-            codes.append(STRONG_ANGER)
-        elif label == NEGATIVE_DISTRESSED and score >= limits.strong_distressed:
-            codes.append(STRONG_DISTRESS)
+    if not readings:
+        return SentimentDecision(escalate=False, reason_codes=(SENTIMENT_OK,))
+    label, score = readings[-1]
+    acknowledge = _strong(label, score, limits)
+    if acknowledge is None:
+        return SentimentDecision(escalate=False, reason_codes=(SENTIMENT_OK,))
+    codes = [STRONG_ANGER if acknowledge == ANGRY else STRONG_DISTRESS]
     window = readings[-limits.trend_window :]
     negatives = sum(
-        1 for label, score in window if label in NEGATIVE_LABELS and score >= limits.trend_min_score
+        1 for lb, sc in window if lb in NEGATIVE_LABELS and sc >= limits.trend_min_score
     )
-    if negatives >= limits.trend_min_negative and readings[-1][0] in NEGATIVE_LABELS:
+    if negatives >= limits.trend_min_negative:
         codes.append(NEGATIVE_TREND)
-    if not codes:
-        return SentimentDecision(escalate=False, reason_codes=(SENTIMENT_OK,))
+    if label == NEGATIVE_ANGRY and score >= limits.explicit_angry:
+        codes.append(EXPLICIT_ANGER)
+    if len(codes) == 1:
+        return SentimentDecision(
+            escalate=False, reason_codes=tuple(codes), acknowledge=acknowledge
+        )
     return SentimentDecision(
         escalate=True,
         reason_codes=(r.NEGATIVE_SENTIMENT, *codes),
         handoff_reason=r.NEGATIVE_SENTIMENT,
+        acknowledge=acknowledge,
     )

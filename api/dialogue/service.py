@@ -2,9 +2,11 @@
 
 A message's way: a sentiment reading (in a worker thread), the transcript, the
 handoff hold (a human has it: the bot stays silent, only a crisis cue gets help),
-then Rasa. When the turn did not hand off by itself but the debtor's mood says
-a human should take over, the gateway asks the bot to hand off
-(`EXTERNAL_negative_sentiment`), so the holding message comes from the bot's texts.
+then Rasa. Mood changes the tone, not who answers (`policy.sentiment`): a strong
+reading travels to the bot as `metadata.mood`, and the bot's answer opens with a
+short acknowledgement; only sustained or explicit anger or distress makes the
+gateway ask the bot to *offer* a person (`EXTERNAL_negative_sentiment`), and the
+debtor decides.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
 from api.sentiment import Reading, SentimentDetector
 from policy.escalation import CRISIS_HELP, detect_triggers
-from policy.sentiment import escalation_decision
+from policy.sentiment import SentimentDecision, escalation_decision
 
 logger = logging.getLogger(__name__)
 
@@ -228,22 +230,27 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language
+        mood = escalation_decision(readings=recorded.readings) if reading is not None else None
+        if mood is not None and mood.acknowledge:
+            metadata["mood"] = mood.acknowledge
         replies = await gateway.rasa.send(
             sender=inbound.sender, text=inbound.text, metadata=metadata
         )
-        if reading is not None:
-            replies += await _escalate_on_mood(gateway, inbound.sender, recorded, metadata)
+        if mood is not None and mood.escalate:
+            metadata.pop("mood", None)
+            replies += await _offer_person(gateway, inbound.sender, mood, recorded, metadata)
         await _store_and_publish(inbound.sender, replies, gateway.bus)
         return waiting + replies
 
 
-async def _escalate_on_mood(
-    gateway: Gateway, sender: str, recorded: _Recorded, metadata: dict[str, Any]
+async def _offer_person(
+    gateway: Gateway,
+    sender: str,
+    decision: SentimentDecision,
+    recorded: _Recorded,
+    metadata: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Hand off for negative sentiment when the turn did not hand off for a reason of its own."""
-    decision = escalation_decision(readings=recorded.readings)
-    if not decision.escalate:
-        return []
+    """Have the bot offer a person for sustained or explicit mood, unless one already has it."""
 
     def already_handed_off() -> bool:
         with session_scope() as db_session:
@@ -251,7 +258,7 @@ async def _escalate_on_mood(
             if held is None:
                 audit_service.record(
                     db_session=db_session,
-                    kind="sentiment_escalation",
+                    kind="sentiment_offer",
                     conversation_id=sender,
                     reasons=decision.reason_codes,
                     data={"readings": [list(r) for r in recorded.readings]},

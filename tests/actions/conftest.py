@@ -143,12 +143,13 @@ def make_tracker(
     events: list[dict[str, Any]] | None = None,
     sender_id: str | None = None,
     active_loop: dict[str, Any] | None = None,
+    confidence: float = 1.0,
 ) -> Tracker:
     """Build a tracker for one turn; the latest message is also the last user event."""
     entities = list(entities)
     latest = {
         "text": text,
-        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "intent": {"name": intent, "confidence": confidence} if intent else {},
         "entities": entities,
         "metadata": metadata or {},
     }

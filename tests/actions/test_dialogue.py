@@ -261,7 +261,12 @@ async def test_a_dispute_is_recorded_on_the_verified_claim(domain: dict[str, Any
         "Danke, ich habe Ihren Einwand festgehalten. Solange er geprüft wird, fordern wir "
         "keine Zahlung. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich bei Ihnen."
     ]
-    assert result.slots == {"handed_off": True, "awaiting": None, "pending_offer": None}
+    assert result.slots == {
+        "handed_off": True,
+        "awaiting": None,
+        "pending_offer": None,
+        "reason_text": None,
+    }
     [dispute] = rows(Dispute, conversation_id=result.tracker.sender_id)
     assert dispute.claim_reference == "260000117"
     assert dispute.reason_text == words

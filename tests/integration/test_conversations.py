@@ -206,15 +206,36 @@ def test_crisis_while_a_human_holds_the_conversation_gets_help_at_once(gateway: 
     assert "0800 111 0 111" in answer
 
 
-def test_an_abusive_debtor_is_handed_to_a_human_with_the_mood_trail(gateway: Gateway) -> None:
+def test_an_abusive_debtor_is_offered_a_human_and_handed_over_on_yes(gateway: Gateway) -> None:
     who = sender()
     gateway.texts(who, "hello")
-    answer = gateway.texts(who, "You useless pack of idiots, I'm sick to death of your letters!")
-    assert "member of staff" in answer, answer
+    first = gateway.texts(who, "You useless pack of idiots, I'm sick to death of your letters!")
+    # Mood changes the tone: acknowledged, and nobody is handed over without a yes.
+    assert "I understand that you're annoyed" in first, first
+    assert not [h for h in gateway.handoffs("queued") if h["sender"] == who]
+    answers = [first]
+    for insult in ("Are you deaf? You bunch of crooks and thieves!", "Screw you, you scammers!"):
+        if "member of staff" in answers[-1]:
+            break
+        answers.append(gateway.texts(who, insult))
+    assert "Would you rather talk to a member of staff?" in answers[-1], answers
+    assert not [h for h in gateway.handoffs("queued") if h["sender"] == who]
+    assert "member of staff" in gateway.texts(who, "yes")
     queued = [h for h in gateway.handoffs("queued") if h["sender"] == who]
     assert [h["reason"] for h in queued] == ["negative_sentiment"]
     trail = queued[0]["sentiment_trail"]
-    assert trail and trail[-1]["label"] == "negative_angry"
+    assert trail and any(t["label"] == "negative_angry" for t in trail)
+
+
+def test_money_is_tight_gets_understanding_and_the_identity_check(gateway: Gateway) -> None:
+    who = sender()
+    answer = gateway.say(who, "Hallo, ich bin gerade knapp bei Kasse.")
+    texts = [m.get("text", "") for m in answer]
+    joined = "\n".join(texts)
+    # One question for the reference, no "that is no reference", nobody handed over.
+    assert sum("Aktenzeichen" in t for t in texts) == 1, texts
+    assert "nicht nach einem Aktenzeichen" not in joined
+    assert not [h for h in gateway.handoffs("queued") if h["sender"] == who]
 
 
 def test_an_agent_writes_closes_the_case_and_the_bot_answers_again(gateway: Gateway) -> None:

@@ -23,6 +23,9 @@ CASES: list[tuple[str, str | None]] = [
     ("Moin", "de"),
     ("danke", "de"),
     ("Servus", "de"),
+    ("n abend", "de"),
+    ("Tach", "de"),
+    ("moin moin", "de"),
     ("genau", "de"),
     ("ja ok", "de"),
     ("Ich", "de"),
@@ -36,7 +39,9 @@ CASES: list[tuple[str, str | None]] = [
     ("Yeah", "en"),
     ("no", "en"),
     ("nope", "en"),
-    ("hi", "en"),
+    ("good evening", "en"),
+    ("Good morning!", "en"),
+    ("evening", "en"),
     ("Hello!", "en"),
     ("thanks", "en"),
     ("sure", "en"),
@@ -72,6 +77,10 @@ CASES: list[tuple[str, str | None]] = [
     ("", None),
     ("   ", None),
     ("hmm", None),
+    # Germans greet with "hi" and "hey" as well: no evidence either way.
+    ("hi", None),
+    ("Hey", None),
+    ("hi 👋", None),
 ]
 
 

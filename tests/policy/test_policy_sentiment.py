@@ -1,10 +1,13 @@
-"""Tests for policy.sentiment: one strong reading or a negative trend escalates."""
+"""Tests for policy.sentiment: mood is acknowledged; sustained or explicit mood offers a person."""
 
 import pytest
 
 from policy.errors import InvalidRequest
 from policy.reasons import HANDOFF_REASONS, NEGATIVE_SENTIMENT
 from policy.sentiment import (
+    ANGRY,
+    DISTRESSED,
+    EXPLICIT_ANGER,
     NEGATIVE_TREND,
     SENTIMENT_OK,
     STRONG_ANGER,
@@ -19,42 +22,52 @@ T = SentimentThresholds(
     trend_window=3,
     trend_min_negative=2,
     trend_min_score=0.6,
+    explicit_angry=0.97,
 )
 A, D, N, P = "negative_angry", "negative_distressed", "neutral", "positive"
 
 CASES = [
-    # (readings oldest first, escalate, detail codes)
-    ([], False, (SENTIMENT_OK,)),
-    ([(N, 0.99)], False, (SENTIMENT_OK,)),
-    ([(P, 0.95)], False, (SENTIMENT_OK,)),
-    ([(A, 0.80)], True, (STRONG_ANGER,)),
-    ([(A, 0.79)], False, (SENTIMENT_OK,)),
-    ([(D, 0.75)], True, (STRONG_DISTRESS,)),
-    ([(D, 0.74)], False, (SENTIMENT_OK,)),
-    # Only the latest message counts as a strong reading: an old outburst has been handled.
-    ([(A, 0.95), (N, 0.9)], False, (SENTIMENT_OK,)),
-    # A trend: two negatives in the last three, the latest negative.
-    ([(A, 0.65), (N, 0.9), (D, 0.62)], True, (NEGATIVE_TREND,)),
-    ([(A, 0.65), (A, 0.70)], True, (NEGATIVE_TREND,)),
-    # Both rules at once.
-    ([(D, 0.70), (A, 0.90)], True, (STRONG_ANGER, NEGATIVE_TREND)),
-    # Negatives below the trend score do not count.
-    ([(A, 0.55), (N, 0.9), (D, 0.59)], False, (SENTIMENT_OK,)),
+    # (readings oldest first, offer a person, acknowledge, detail codes)
+    ([], False, None, (SENTIMENT_OK,)),
+    ([(N, 0.99)], False, None, (SENTIMENT_OK,)),
+    ([(P, 0.95)], False, None, (SENTIMENT_OK,)),
+    # One strong reading, even the very first message: acknowledged, nobody offered.
+    ([(A, 0.80)], False, ANGRY, (STRONG_ANGER,)),
+    ([(A, 0.79)], False, None, (SENTIMENT_OK,)),
+    ([(D, 0.75)], False, DISTRESSED, (STRONG_DISTRESS,)),
+    ([(D, 0.99)], False, DISTRESSED, (STRONG_DISTRESS,)),
+    ([(D, 0.74)], False, None, (SENTIMENT_OK,)),
+    # Abuse so plain that a person is offered at once.
+    ([(A, 0.97)], True, ANGRY, (STRONG_ANGER, EXPLICIT_ANGER)),
+    # An old outburst has been handled: a calm latest message changes nothing.
+    ([(A, 0.95), (N, 0.9)], False, None, (SENTIMENT_OK,)),
+    # Sustained: still strongly negative after the acknowledgement.
+    ([(A, 0.85), (A, 0.90)], True, ANGRY, (STRONG_ANGER, NEGATIVE_TREND)),
+    ([(D, 0.80), (N, 0.9), (D, 0.76)], True, DISTRESSED, (STRONG_DISTRESS, NEGATIVE_TREND)),
+    ([(D, 0.70), (A, 0.90)], True, ANGRY, (STRONG_ANGER, NEGATIVE_TREND)),
+    # A weak latest reading is neither acknowledged nor sustained.
+    ([(A, 0.65), (N, 0.9), (D, 0.62)], False, None, (SENTIMENT_OK,)),
+    # An earlier negative below the trend score does not make it sustained.
+    ([(A, 0.55), (N, 0.9), (D, 0.80)], False, DISTRESSED, (STRONG_DISTRESS,)),
     # Outside the window.
-    ([(A, 0.7), (N, 0.9), (N, 0.9), (D, 0.7)], False, (SENTIMENT_OK,)),
-    # The debtor calmed down: no trend escalation on a neutral latest message.
-    ([(A, 0.7), (D, 0.7), (N, 0.9)], False, (SENTIMENT_OK,)),
-    ([(A, 0.7), (D, 0.7), (P, 0.9)], False, (SENTIMENT_OK,)),
+    ([(A, 0.9), (N, 0.9), (N, 0.9), (A, 0.85)], False, ANGRY, (STRONG_ANGER,)),
+    # The debtor calmed down.
+    ([(A, 0.9), (D, 0.9), (N, 0.9)], False, None, (SENTIMENT_OK,)),
+    ([(A, 0.9), (D, 0.9), (P, 0.9)], False, None, (SENTIMENT_OK,)),
 ]
 
 
-@pytest.mark.parametrize(("readings", "escalate", "details"), CASES)
+@pytest.mark.parametrize(("readings", "offer", "acknowledge", "details"), CASES)
 def test_escalation_decision(
-    readings: list[tuple[str, float]], escalate: bool, details: tuple[str, ...]
+    readings: list[tuple[str, float]],
+    offer: bool,
+    acknowledge: str | None,
+    details: tuple[str, ...],
 ) -> None:
     decision = escalation_decision(readings=readings, thresholds=T)
-    assert decision.escalate is escalate
-    if escalate:
+    assert decision.escalate is offer
+    assert decision.acknowledge == acknowledge
+    if offer:
         assert decision.reason_codes == (NEGATIVE_SENTIMENT, *details)
         assert decision.handoff_reason == NEGATIVE_SENTIMENT
         assert decision.handoff_reason in HANDOFF_REASONS
@@ -64,11 +77,14 @@ def test_escalation_decision(
 
 
 def test_default_thresholds_and_audit() -> None:
-    decision = escalation_decision(readings=[("negative_angry", 0.99)])
+    single = escalation_decision(readings=[("negative_distressed", 0.99)])
+    assert not single.escalate and single.acknowledge == DISTRESSED
+    decision = escalation_decision(readings=[("negative_angry", 0.9), ("negative_angry", 0.9)])
     assert decision.escalate
     assert decision.to_audit() == {
         "escalate": True,
-        "reason_codes": [NEGATIVE_SENTIMENT, STRONG_ANGER],
+        "acknowledge": ANGRY,
+        "reason_codes": [NEGATIVE_SENTIMENT, STRONG_ANGER, NEGATIVE_TREND],
         "handoff_reason": NEGATIVE_SENTIMENT,
     }
 

@@ -1,0 +1,175 @@
+"""Judgement (issue 10): mood changes the tone, high-stakes reasons are checked, language holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.context import choose_language
+from actions.dialogue import ActionAffirm, ActionDeny, ActionGreet, ActionHandoff, ActionOfferAgent
+from actions.texts import text
+from api.disputes.models import Dispute
+from api.handoffs.models import Handoff
+from tests.actions.conftest import make_tracker, rows, run, verified_slots
+
+pytestmark = pytest.mark.usefixtures("database")
+UNSURE = 0.6  # a classifier reading below actions.escalation.PLAIN_CONFIDENCE
+
+
+async def test_an_unsure_dispute_is_checked_and_nothing_is_recorded(
+    domain: dict[str, Any],
+) -> None:
+    words = "hm, das kommt mir alles komisch vor"
+    tracker = make_tracker(
+        text=words, intent="dispute", confidence=UNSURE, slots=verified_slots("260000117")
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    assert result.texts == [text(domain, "utter_confirm_dispute", "de")]
+    assert result.slots["awaiting"] == "offer_agent"
+    assert result.slots["agent_reason"] == "dispute"
+    assert result.slots["reason_text"] == words
+    assert rows(Dispute, conversation_id=tracker.sender_id) == []
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+
+
+async def test_a_yes_to_the_check_records_the_dispute_in_the_debtors_words(
+    domain: dict[str, Any],
+) -> None:
+    words = "das kommt mir alles komisch vor"
+    slots = verified_slots(
+        "260000117", awaiting="offer_agent", agent_reason="dispute", reason_text=words
+    )
+    tracker = make_tracker(text="ja genau", intent="affirm", slots=slots)
+    result = await run(ActionAffirm(), tracker, domain)
+    assert result.texts == [text(domain, "utter_handoff_dispute", "de")]
+    [dispute] = rows(Dispute, conversation_id=tracker.sender_id)
+    assert dispute.reason_text == words and dispute.claim_reference == "260000117"
+    [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
+    assert handoff.reason == "dispute"
+
+
+async def test_a_no_to_the_check_goes_on_without_a_person(domain: dict[str, Any]) -> None:
+    slots = verified_slots(
+        "260000117", awaiting="offer_agent", agent_reason="insolvency", reason_text="x"
+    )
+    tracker = make_tracker(text="nein nein", intent="deny", slots=slots)
+    result = await run(ActionDeny(), tracker, domain)
+    assert result.texts[0] == text(domain, "utter_continue_without_agent", "de")
+    assert result.slots["awaiting"] != "offer_agent"
+    assert result.slots["agent_reason"] is None
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+
+
+@pytest.mark.parametrize(
+    ("intent", "words", "reason"),
+    [
+        ("dispute", "Ich habe das nie bestellt!", "dispute"),
+        ("insolvency", "ich bin in der Privatinsolvenz", "insolvency"),
+        ("bereavement", "My husband passed away last month.", "bereavement"),
+    ],
+)
+async def test_a_plain_statement_is_handed_off_even_when_the_classifier_is_unsure(
+    domain: dict[str, Any], intent: str, words: str, reason: str
+) -> None:
+    tracker = make_tracker(
+        text=words, intent=intent, confidence=UNSURE, slots=verified_slots("260000117")
+    )
+    await run(ActionHandoff(), tracker, domain)
+    [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
+    assert handoff.reason == reason
+
+
+async def test_a_request_for_a_person_is_never_checked(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        text="kann ich wen sprechen", intent="human_request", confidence=UNSURE, slots={}
+    )
+    await run(ActionHandoff(), tracker, domain)
+    [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
+    assert handoff.reason == "human_request"
+
+
+async def test_sustained_anger_offers_a_person_once(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        text="", intent="EXTERNAL_negative_sentiment", slots=verified_slots("260000117")
+    )
+    offered = await run(ActionOfferAgent(), tracker, domain)
+    assert offered.texts == [text(domain, "utter_offer_agent_mood", "de")]
+    assert offered.slots["agent_reason"] == "negative_sentiment"
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+    again = make_tracker(
+        text="",
+        intent="EXTERNAL_negative_sentiment",
+        slots=verified_slots(
+            "260000117", awaiting="offer_agent", agent_reason="negative_sentiment"
+        ),
+    )
+    assert (await run(ActionOfferAgent(), again, domain)).texts == []
+    declined = make_tracker(
+        text="",
+        intent="EXTERNAL_negative_sentiment",
+        slots=verified_slots("260000117", agent_offer_declined=True),
+    )
+    assert (await run(ActionOfferAgent(), declined, domain)).texts == []
+
+
+async def test_a_yes_to_the_offer_hands_off_for_negative_sentiment(
+    domain: dict[str, Any],
+) -> None:
+    slots = verified_slots("260000117", awaiting="offer_agent", agent_reason="negative_sentiment")
+    tracker = make_tracker(text="yes please", intent="affirm", slots={**slots, "language": "en"})
+    await run(ActionAffirm(), tracker, domain)
+    [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
+    assert handoff.reason == "negative_sentiment"
+
+
+@pytest.mark.parametrize(("mood", "language"), [("distressed", "de"), ("angry", "en")])
+async def test_a_strong_mood_is_acknowledged_before_the_next_step(
+    domain: dict[str, Any], mood: str, language: str
+) -> None:
+    tracker = make_tracker(
+        text="hallo",
+        intent="greet",
+        metadata={"mood": mood},
+        slots={"disclosed": True, "language": language},
+    )
+    result = await run(ActionGreet(), tracker, domain)
+    assert result.texts[0] == text(domain, f"utter_ack_{mood}", language)
+    assert len(result.texts) >= 2  # the greeting follows: the bot goes on
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+
+
+@pytest.mark.parametrize(
+    ("current", "guess", "hint", "words", "first", "expected"),
+    [
+        # A first message is read for what it is, over a channel's hint.
+        (None, ("en", 0.9), "de", "good evening", True, ("en", True)),
+        ("de", ("en", 0.9), None, "good evening", True, ("en", True)),
+        # No evidence: nothing recorded, the hint or German is used.
+        (None, None, "en", "ok", True, ("en", False)),
+        (None, None, None, "hi", True, ("de", False)),
+        # Once established, a short word never switches it.
+        ("de", ("en", 0.95), None, "yes please", False, ("de", False)),
+        ("en", ("de", 0.95), None, "ja", False, ("en", False)),
+        # A verified debtor's recorded language (the hint) wins over short words too.
+        (None, ("en", 0.95), "de", "ok thanks", False, ("de", False)),
+        # A clear sentence in the other language switches.
+        ("de", ("en", 0.9), None, "sorry, can we continue in English please", False, ("en", True)),
+        # The same language again is recorded (the conversation's language is kept current).
+        ("de", ("de", 0.9), None, "ja gerne", False, ("de", True)),
+    ],
+)
+def test_choose_language(
+    current: str | None,
+    guess: tuple[str, float] | None,
+    hint: str | None,
+    words: str,
+    first: bool,
+    expected: tuple[str, bool],
+) -> None:
+    assert (
+        choose_language(
+            current=current, guess=guess, hint=hint, text=words, first_message=first
+        )
+        == expected
+    )
