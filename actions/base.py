@@ -45,7 +45,8 @@ def acknowledge(turn: Turn, dispatcher: CollectingDispatcher) -> None:
 
     Mood changes the tone, not who answers: the next step follows in the same turn.
     """
-    if turn.mood is None or turn.slot("handed_off"):
+    if turn.mood is None or turn.slot("handed_off") or turn.intent == "cannot_pay":
+        # (The answer to "money is tight" has understanding words of its own.)
         return
     key = f"utter_ack_{turn.mood}"
     if text(turn.domain, key, turn.language) in turn.said:

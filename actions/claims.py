@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,12 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.base import QuittAction
-from actions.context import Turn
+from actions.context import Turn, policy_named, today
 from actions.escalation import hand_off
 from actions.formatting import day, money
 from actions.offers import ask_payment_way, resume_goal
 from actions.store import ClaimView
 from actions.texts import say, text
+from policy.plans import minimum_instalment
+
+# The goal of a debtor who said money is tight before verification.
+CANNOT_PAY = "cannot_pay"
 
 
 def collectable(claim: ClaimView) -> bool:
@@ -136,9 +141,30 @@ async def select(
         SlotSet("goal", None),
         SlotSet("counter_offers", 0.0),
     ]
+    if goal and goal.get("kind") == CANNOT_PAY:
+        return events + gentle_options(turn, dispatcher, claims)
     if goal and goal.get("kind"):
         return events + await resume_goal(turn, dispatcher, claims, goal)
     return events + ask_payment_way(turn, dispatcher, claims)
+
+
+def gentle_options(
+    turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimView]
+) -> list[EventType]:
+    """Money is tight: say what the policy allows at its gentlest, then ask what suits."""
+    policy = policy_named(claims[0].policy)
+    total = sum((c.total for c in claims), Decimal("0"))
+    lang = turn.language
+    say(
+        dispatcher,
+        turn.domain,
+        "utter_cannot_pay",
+        lang,
+        floor=money(minimum_instalment(total=total, policy=policy), lang, claims[0].currency),
+        max_date=day(today() + timedelta(days=policy.deferral_max_days), lang),
+    )
+    events = ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
+    return [*events, SlotSet("counter_offers", 1.0)]
 
 
 async def selected_claims(turn: Turn) -> list[ClaimView]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.base import QuittAction, start_verification
-from actions.claims import present_claims, select, selected_claims
-from actions.context import Turn, extract_reference, policy_named, today
+from actions.claims import CANNOT_PAY, gentle_options, present_claims, select, selected_claims
+from actions.context import Turn, extract_reference
 from actions.escalation import (
     INTENT_REASONS,
     OFFER_AGENT,
@@ -20,12 +19,10 @@ from actions.escalation import (
     hand_off,
     offer_events,
 )
-from actions.formatting import day, money
 from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
 from actions.texts import LANGUAGES, say
 from api.config import get_settings
 from policy.escalation import detect_triggers
-from policy.plans import minimum_instalment
 
 _REPLIES = {
     "goodbye": "utter_goodbye",
@@ -143,26 +140,18 @@ class ActionCannotPay(QuittAction):
         """Name the action."""
         return "action_cannot_pay"
 
+    def goal(self, turn: Turn) -> dict[str, Any] | None:
+        """After verification, go straight to the plans that fit."""
+        return {"kind": CANNOT_PAY}
+
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Offer the gentlest options the policy allows."""
         claims = await selected_claims(turn)
         if not claims:
-            return await present_claims(turn, dispatcher, goal=None)
+            return await present_claims(turn, dispatcher, goal=self.goal(turn))
         if int(turn.slot("counter_offers") or 0) >= 1:
             return await hand_off(turn, dispatcher, "policy_limit")
-        policy = policy_named(claims[0].policy)
-        total = sum(c.total for c in claims)
-        lang = turn.language
-        say(
-            dispatcher,
-            turn.domain,
-            "utter_cannot_pay",
-            lang,
-            floor=money(minimum_instalment(total=total, policy=policy), lang, claims[0].currency),
-            max_date=day(today() + timedelta(days=policy.deferral_max_days), lang),
-        )
-        events = ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
-        return [*events, SlotSet("counter_offers", 1.0)]
+        return gentle_options(turn, dispatcher, claims)
 
 
 class ActionAffirm(QuittAction):
