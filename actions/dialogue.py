@@ -20,6 +20,7 @@ from actions.escalation import (
     offer_events,
 )
 from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
+from actions.terms import plan_months
 from actions.texts import LANGUAGES, say
 from api.config import get_settings
 from policy.escalation import detect_triggers
@@ -114,11 +115,15 @@ class ActionOffer(QuittAction):
     def goal(self, turn: Turn) -> dict[str, Any] | None:
         """Remember the kind of arrangement and any amount/date named."""
         amount, on = turn.amount(), turn.date()
-        return {
+        goal: dict[str, Any] = {
             "kind": INTENT_KINDS.get(turn.intent or "", "instalment_plan"),
             "amount": str(amount) if amount else None,
             "date": on.isoformat() if on else None,
         }
+        months = plan_months(turn.text)
+        if months is not None:
+            goal["months"] = months
+        return goal
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Propose the arrangement for the chosen claims."""

@@ -16,6 +16,7 @@ from actions.context import Turn, policy_named, today
 from actions.escalation import hand_off
 from actions.formatting import day, money, percent
 from actions.store import ClaimView
+from actions.terms import plan_months
 from actions.texts import say, text
 from policy import reasons as r
 from policy.config import CreditorPolicy
@@ -111,11 +112,14 @@ def describe(turn: Turn, offer: Offer, currency: str = "EUR") -> str:
             due_date=day(offer.due_date, lang),
         )
     first, last = offer.instalments[0], offer.instalments[-1]
+    # "9 Raten à 50,00 € und eine Schlussrate von 27,20 €": the last instalment is named
+    # apart when it differs (a Schlussrate, or the cents an equal split leaves over).
+    all_equal = last.amount == first.amount
     schedule = text(
         domain,
-        "utter_schedule_equal",
+        "utter_schedule_all_equal" if all_equal else "utter_schedule_equal",
         lang,
-        n=len(offer.instalments) - 1,
+        n=len(offer.instalments) if all_equal else len(offer.instalments) - 1,
         amount=money(first.amount, lang, currency),
         first=day(first.due_date, lang),
         last_amount=money(last.amount, lang, currency),
@@ -159,7 +163,11 @@ def ask_payment_way(
 
 
 def _decide(
-    kind: str, claims: list[ClaimView], amount: Decimal | None, on: date | None
+    kind: str,
+    claims: list[ClaimView],
+    amount: Decimal | None,
+    on: date | None,
+    months: int | None = None,
 ) -> Decision:
     policy, total, now = _policy(claims), _total(claims), today()
     if kind == "full":
@@ -171,6 +179,8 @@ def _decide(
         return propose_deferral(
             total=total, today=now, policy=policy, until=on, deferrals_used=used
         )
+    if months is not None and amount is None:
+        return propose_plan(total=total, today=now, policy=policy, months=months, first_due=on)
     return propose_plan(total=total, today=now, policy=policy, monthly=amount, first_due=on)
 
 
@@ -222,9 +232,14 @@ async def make_offer(
     *,
     amount: Decimal | None = None,
     on: date | None = None,
+    months: int | None = None,
 ) -> list[EventType]:
     """Ask the policy, audit its decision, and put the (counter) offer to the debtor."""
-    decision = _decide(kind, claims, amount, on)
+    if kind == "instalment_plan" and months is None:
+        months = plan_months(turn.text)
+    if months is not None and amount == Decimal(months):
+        amount = None  # "über 6 Monate": the 6 is the term, not an amount
+    decision = _decide(kind, claims, amount, on, months)
     references = [c.reference for c in claims]
     await store.audit(
         "offer_made" if decision.offer else "offer_refused",
@@ -297,7 +312,10 @@ async def resume_goal(
     """Make the offer the debtor asked for before verification."""
     amount = Decimal(goal["amount"]) if goal.get("amount") else None
     on = date.fromisoformat(goal["date"]) if goal.get("date") else None
-    return await make_offer(turn, dispatcher, claims, goal["kind"], amount=amount, on=on)
+    months = int(goal["months"]) if goal.get("months") else None
+    return await make_offer(
+        turn, dispatcher, claims, goal["kind"], amount=amount, on=on, months=months
+    )
 
 
 def idempotency_key(sender_id: str, pending: dict[str, Any]) -> str:

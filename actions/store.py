@@ -24,6 +24,7 @@ from api.db import session_scope
 from api.disputes import service as disputes_service
 from api.handoffs import service as handoffs_service
 from api.promises import service as promises_service
+from api.promises.models import Promise
 from policy.decisions import Decision, Offer
 
 T = TypeVar("T")
@@ -242,6 +243,23 @@ async def audit(
     await _run(work)
 
 
+def _parts(promise: Promise) -> dict[str, dict[str, Any]]:
+    """Return each claim's part of a promise (CONTRACT §3) for the audit log."""
+    return {
+        part.claim_reference: {
+            "amount": str(part.amount),
+            "discount": str(part.discount),
+            "instalments": [
+                str(share.amount)
+                for instalment in promise.instalments
+                for share in instalment.parts
+                if share.claim_reference == part.claim_reference
+            ],
+        }
+        for part in promise.parts
+    }
+
+
 async def record_promise(
     *,
     sender_id: str,
@@ -251,7 +269,11 @@ async def record_promise(
     policy_version: str,
     idempotency_key: str,
 ) -> int:
-    """Record an accepted offer as a pending promise (once per key) and audit it."""
+    """Record an accepted offer as a pending promise (once per key) and audit it.
+
+    Over several claims the promise is split into each claim's part when it is stored
+    (api.promises.service.create); the audit event carries those parts too.
+    """
 
     def work(db_session: Session) -> int:
         promise = promises_service.create(
@@ -274,7 +296,12 @@ async def record_promise(
             claim_reference=references[0] if references else None,
             reasons=("plan_accepted",),
             policy_version=policy_version,
-            data={"promise_id": promise.id, "claims": list(references), "offer": offer.to_audit()},
+            data={
+                "promise_id": promise.id,
+                "claims": list(references),
+                "offer": offer.to_audit(),
+                "parts": _parts(promise),
+            },
         )
         return promise.id
 

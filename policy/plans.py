@@ -2,19 +2,27 @@
 
 Arithmetic, chosen so that it can be checked by hand:
 
-* floor = max(min_instalment, total / max_months rounded up to the cent); no instalment
-  is ever below it, so a plan never runs longer than max_months.
-* The longest plan has n_max = floor(total / floor) instalments (at most max_months). A
-  plan needs at least two instalments; below 2 x floor the total is a full payment.
-* A plan of n instalments pays round_down(total / n) each month and the last one absorbs
-  the remainder (it is larger by less than n cents), so the sum is the total exactly and,
-  because n <= n_max, every instalment is at least the floor.
-* For a monthly amount M, the plan is the shortest n >= ceil(total / M) whose largest
-  instalment is at most M. If there is none (M below the floor, or so close to it that
-  only the remainder breaks it) the answer is "not allowed" with the longest plan, whose
-  instalments are the lowest any compliant plan can have.
-* With neither M nor a term, policy.default_plan_months (6) is proposed, or the longest
-  plan if that is shorter.
+* floor = max(min_instalment, total / max_months rounded up to the cent). A plan never
+  runs longer than max_months, and only a Schlussrate (below) may be smaller than the floor.
+* The longest plan of equal instalments has n_max = floor(total / floor) instalments (at
+  most max_months). A plan needs at least two instalments; below 2 x floor the total is a
+  full payment.
+* A plan asked for by monthly amount M (floor <= M < total) is written as German
+  instalment agreements are: n = ceil(total / M) instalments, every one of them M except
+  the last, the Schlussrate, which carries the remainder total - (n - 1) x M. So
+  0 < Schlussrate <= M (== M when M divides the total), the sum is the total exactly,
+  and n <= max_months because M >= total / max_months. Example: 477.20 at 50.00 a month
+  is 9 x 50.00 + 27.20. The Schlussrate may be below the floor (75.01 at 25.00 is
+  3 x 25.00 + 0.01): CONTRACT §4 lets the final instalment carry whatever remains.
+* A plan of n equal instalments (asked for by term, or proposed without an amount) pays
+  round_down(total / n) each month and the last one absorbs the remainder (it is larger
+  by less than n cents), so the sum is the total exactly and, because n <= n_max, every
+  instalment is at least the floor.
+* M below the floor is "not allowed": the answer is the nearest compliant plan, the
+  longest plan of equal instalments, whose instalments are the lowest any compliant
+  plan can have. M at or above the total is a full payment.
+* With neither M nor a term, policy.default_plan_months (6) equal instalments are
+  proposed, or the longest plan if that is shorter.
 * Due dates are one calendar month apart, counted from the first, the day clamped to the
   month's end (Jan 31 -> Feb 28 -> Mar 31).
 """
@@ -51,12 +59,37 @@ def plan_amounts(*, total: Decimal, months: int) -> tuple[Decimal, ...]:
     return tuple(from_minor(m) for m in _split(to_minor(positive_cents(total)), months))
 
 
-def build_plan(*, total: Decimal, months: int, first_due: date) -> Offer:
-    """Build the plan offer of `months` monthly instalments starting on first_due."""
+def monthly_plan_amounts(*, total: Decimal, monthly: Decimal) -> tuple[Decimal, ...]:
+    """Return M for every instalment but the last, which carries the remainder (Schlussrate)."""
+    return tuple(
+        from_minor(m)
+        for m in _by_monthly(to_minor(positive_cents(total)), to_minor(positive_cents(monthly)))
+    )
+
+
+def build_plan(
+    *,
+    total: Decimal,
+    first_due: date,
+    months: int | None = None,
+    monthly: Decimal | None = None,
+) -> Offer:
+    """Build the plan offer starting on first_due: `months` equal instalments, or M a month.
+
+    Give exactly one of months (equal instalments, the last absorbing the rounding) and
+    monthly (every instalment M, the last carrying the remainder). No policy check here:
+    propose_plan decides which plan is allowed.
+    """
     total = positive_cents(total)
+    if months is not None and monthly is None:
+        amounts = plan_amounts(total=total, months=months)
+    elif monthly is not None and months is None:
+        amounts = monthly_plan_amounts(total=total, monthly=monthly)
+    else:
+        raise InvalidRequest("build a plan from a number of months or a monthly amount")
     instalments = tuple(
         Instalment(number=i + 1, amount=amount, due_date=add_months(first_due, i))
-        for i, amount in enumerate(plan_amounts(total=total, months=months))
+        for i, amount in enumerate(amounts)
     )
     return Offer(
         kind="instalment_plan",
@@ -87,13 +120,19 @@ def propose_plan(
         offer = full_offer(total=total, due_date=today + timedelta(days=policy.full_payment_days))
         return Decision(False, offer, (r.PLAN_TOTAL_TOO_SMALL,), policy.version)
 
+    count: int | None = None  # equal instalments, or
+    plan_monthly: Decimal | None = None  # M a month and a Schlussrate
     if monthly is not None:
         monthly_minor = to_minor(positive_cents(monthly))
         if monthly_minor >= total_minor:
             due = today + timedelta(days=policy.full_payment_days)
             offer = full_offer(total=total, due_date=due)
             return Decision(False, offer, (r.MONTHLY_COVERS_TOTAL,), policy.version)
-        count, problems = _months_for_monthly(total_minor, monthly_minor, longest, policy)
+        if monthly_minor < _floor_minor(total_minor, policy):
+            # Below the floor: the nearest compliant plan, the longest of equal instalments.
+            count, problems = longest, [r.INSTALMENT_BELOW_MINIMUM]
+        else:
+            plan_monthly, problems = from_minor(monthly_minor), []
     elif months is not None:
         count, problems = _months_for_term(months, longest, policy)
     else:
@@ -106,7 +145,7 @@ def propose_plan(
         beyond_reason=r.FIRST_INSTALMENT_BEYOND_WINDOW,
     )
     problems.extend(moved)
-    offer = build_plan(total=total, months=count, first_due=start)
+    offer = build_plan(total=total, months=count, monthly=plan_monthly, first_due=start)
     return Decision(not problems, offer, tuple(problems) or (r.PLAN_ALLOWED,), policy.version)
 
 
@@ -126,16 +165,10 @@ def _split(total_minor: int, months: int) -> list[int]:
     return [base] * (months - 1) + [total_minor - base * (months - 1)]
 
 
-def _months_for_monthly(
-    total_minor: int, monthly_minor: int, longest: int, policy: CreditorPolicy
-) -> tuple[int, list[str]]:
-    """Return the shortest plan paying at most monthly_minor, or the longest plan and why."""
-    if monthly_minor < _floor_minor(total_minor, policy):
-        return longest, [r.INSTALMENT_BELOW_MINIMUM]
-    for count in range(max(2, ceil_div(total_minor, monthly_minor)), longest + 1):
-        if max(_split(total_minor, count)) <= monthly_minor:
-            return count, []
-    return longest, [r.MONTHLY_NOT_FEASIBLE]
+def _by_monthly(total_minor: int, monthly_minor: int) -> list[int]:
+    """Split cents into instalments of monthly_minor, the last carrying the remainder."""
+    count = ceil_div(total_minor, monthly_minor)
+    return [monthly_minor] * (count - 1) + [total_minor - monthly_minor * (count - 1)]
 
 
 def _months_for_term(months: int, longest: int, policy: CreditorPolicy) -> tuple[int, list[str]]:

@@ -50,6 +50,8 @@ DEFERRAL_DATE_NOT_IN_FUTURE: Final = "deferral_date_not_in_future"
 PLAN_ALLOWED: Final = "plan_allowed"
 PLAN_TOTAL_TOO_SMALL: Final = "plan_total_too_small"
 INSTALMENT_BELOW_MINIMUM: Final = "instalment_below_minimum"
+# No longer given since a plan by monthly amount ends in a Schlussrate (CONTRACT §4 as
+# amended): any M at or above the floor is feasible. Kept for audit events written before.
 MONTHLY_NOT_FEASIBLE: Final = "monthly_not_feasible"
 MONTHLY_COVERS_TOTAL: Final = "monthly_covers_total"
 PLAN_EXCEEDS_MAX_MONTHS: Final = "plan_exceeds_max_months"

@@ -139,9 +139,7 @@ def escalation_decision(
     if label == NEGATIVE_ANGRY and score >= limits.explicit_angry:
         codes.append(EXPLICIT_ANGER)
     if len(codes) == 1:
-        return SentimentDecision(
-            escalate=False, reason_codes=tuple(codes), acknowledge=acknowledge
-        )
+        return SentimentDecision(escalate=False, reason_codes=tuple(codes), acknowledge=acknowledge)
     return SentimentDecision(
         escalate=True,
         reason_codes=(r.NEGATIVE_SENTIMENT, *codes),

@@ -53,7 +53,8 @@ def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
         total=claim.total,
         status=claim.status,
         promises=[
-            PromiseOut.model_validate(p)
+            # A promise over several claims shows this claim's part of it (CONTRACT §3).
+            PromiseOut.for_claim(p, reference)
             for p in promise_service.list_for_claim(
                 db_session=db_session, claim_reference=reference
             )

@@ -137,7 +137,7 @@ def claim_summary(*, db_session: Session, reference: str) -> ClaimSummaryOut | N
         total=claim.total,
         status=claim.status,
         promises=[
-            PromiseOut.model_validate(p)
+            PromiseOut.for_claim(p, reference)
             for p in promise_service.list_for_claim(
                 db_session=db_session, claim_reference=reference
             )

@@ -185,7 +185,7 @@ class RedisBus(EventBus):
                 self._mark_down(exc)
             finally:
                 with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def healthy(self) -> bool:

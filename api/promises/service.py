@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 import api.db.models  # noqa: F401  (every mapper must be known before the first query)
 from api.claims.models import Claim
 from api.errors import NotFound, ValidationFailed
-from api.promises.models import PROMISE_KINDS, PROMISE_STATUSES, Instalment, Promise, promise_claims
+from api.promises.models import (
+    PROMISE_KINDS,
+    PROMISE_STATUSES,
+    Instalment,
+    InstalmentPart,
+    Promise,
+    PromiseClaim,
+    promise_claims,
+)
+from policy.allocation import allocate_promise
+from policy.errors import InvalidRequest
 
 
 def get_by_idempotency_key(*, db_session: Session, idempotency_key: str) -> Promise | None:
@@ -35,7 +45,11 @@ def create(
     policy_version: str | None,
     idempotency_key: str | None,
 ) -> Promise:
-    """Create a promise for one or more claims; a known idempotency key returns the stored one."""
+    """Create a promise for one or more claims; a known idempotency key returns the stored one.
+
+    Over several claims, each claim's part (amount, discount, part of every instalment)
+    is fixed here, pro rata by the claims' totals, oldest claim first (policy.allocation).
+    """
     if idempotency_key is not None:
         existing = get_by_idempotency_key(db_session=db_session, idempotency_key=idempotency_key)
         if existing is not None:
@@ -55,6 +69,18 @@ def create(
     numbers = [number for number, _, _ in instalments]
     if len(set(numbers)) != len(numbers):
         raise ValidationFailed("instalments: instalment numbers must be unique")
+    # Oldest claim first: the order the allocation's ties follow, whatever the caller's.
+    claims.sort(key=lambda claim: (claim.due_date, claim.reference))
+    schedule = sorted(instalments, key=lambda item: item[0])
+    try:
+        shares = allocate_promise(
+            amount=amount,
+            discount=discount,
+            balances=[claim.total for claim in claims],
+            instalments=[value for _, value, _ in schedule],
+        )
+    except InvalidRequest as error:
+        raise ValidationFailed(f"instalments: {error}") from None
 
     promise = Promise(
         kind=kind,
@@ -65,10 +91,22 @@ def create(
         conversation_id=conversation_id,
         policy_version=policy_version,
         idempotency_key=idempotency_key,
-        claims=claims,
+        parts=[
+            PromiseClaim(claim=claim, amount=share.amount, discount=share.discount)
+            for claim, share in zip(claims, shares, strict=True)
+        ],
         instalments=[
-            Instalment(number=number, amount=value, due_date=due)
-            for number, value, due in sorted(instalments, key=lambda item: item[0])
+            Instalment(
+                number=number,
+                amount=value,
+                due_date=due,
+                parts=[
+                    InstalmentPart(claim_reference=claim.reference, amount=share.instalments[k])
+                    for claim, share in zip(claims, shares, strict=True)
+                    if share.instalments[k] > 0
+                ],
+            )
+            for k, (number, value, due) in enumerate(schedule)
         ],
     )
     try:

@@ -14,7 +14,13 @@ from actions.formatting import day
 from api.audit.models import AuditEvent
 from api.db import session_scope
 from api.handoffs.models import Handoff
-from api.promises.models import Instalment, Promise, promise_claims
+from api.promises.models import (
+    Instalment,
+    InstalmentPart,
+    Promise,
+    PromiseClaim,
+    promise_claims,
+)
 from tests.actions.conftest import (
     Result,
     amount,
@@ -126,7 +132,8 @@ async def test_a_feasible_plan_is_offered_for_confirmation(domain: dict[str, Any
     assert pending["hard_counter"] is False
     assert len(pending["instalments"]) == 10
     assert total_of(pending) == Decimal("475.68")
-    assert all(Decimal(i["amount"]) <= Decimal("50") for i in pending["instalments"])
+    # As German instalment agreements are written: 50.00 a month and a Schlussrate.
+    assert [i["amount"] for i in pending["instalments"]] == ["50.00"] * 9 + ["25.68"]
     first = pending["instalments"][0]
     assert today() < date_of(first) <= today() + timedelta(days=14)
     assert result.slots["awaiting"] == "confirm_offer"
@@ -155,6 +162,45 @@ async def test_a_plan_without_an_amount_uses_the_default_term_and_hints(
 
 def date_of(instalment: dict[str, Any]) -> date:
     return date.fromisoformat(instalment["due_date"])
+
+
+async def test_a_plan_with_a_schlussrate_reads_right_in_german(domain: dict[str, Any]) -> None:
+    result = await offer(domain, "ask_instalments", entities=[amount("50")])
+    instalments = result.slots["pending_offer"]["instalments"]
+    first, last = day(date_of(instalments[0]), "de"), day(date_of(instalments[-1]), "de")
+    assert result.texts[0] == (
+        f"Ratenzahlung über 475,68 €: 10 Monatsraten, die erste am {first}.\n"
+        f"9 Raten à 50,00 € und eine Schlussrate von 25,68 €, monatlich vom {first} bis zum {last}."
+    )
+
+
+async def test_a_plan_with_a_schlussrate_reads_right_in_english(domain: dict[str, Any]) -> None:
+    result = await offer(
+        domain, "ask_instalments", reference="260000141", entities=[amount("50")], language="en"
+    )
+    instalments = result.slots["pending_offer"]["instalments"]
+    assert [i["amount"] for i in instalments] == ["50.00"] * 5 + ["45.84"]
+    first, last = day(date_of(instalments[0]), "en"), day(date_of(instalments[-1]), "en")
+    assert result.texts[0] == (
+        f"Instalment plan for €295.84: 6 monthly instalments, the first on {first}.\n"
+        f"5 instalments of €50.00 and a final instalment of €45.84, monthly from {first} to {last}."
+    )
+
+
+async def test_a_plan_of_equal_instalments_names_them_once(domain: dict[str, Any]) -> None:
+    # 475.68 in the default six months is 6 x 79.28: no separate last instalment to name.
+    result = await offer(domain, "ask_instalments")
+    instalments = result.slots["pending_offer"]["instalments"]
+    assert [i["amount"] for i in instalments] == ["79.28"] * 6
+    first, last = day(date_of(instalments[0]), "de"), day(date_of(instalments[-1]), "de")
+    assert f"6 Raten à 79,28 €, monatlich vom {first} bis zum {last}." in result.texts[0]
+    english = await offer(domain, "ask_instalments", reference="260000141", language="en")
+    parts = [i["amount"] for i in english.slots["pending_offer"]["instalments"]]
+    assert parts == ["49.30"] * 5 + ["49.34"]
+    assert (
+        "5 instalments of €49.30 and a final instalment of €49.34, monthly from"
+        in (english.texts[0])
+    )
 
 
 async def test_a_plan_below_the_floor_gets_a_hard_counter(domain: dict[str, Any]) -> None:
@@ -306,6 +352,49 @@ async def test_a_promise_is_linked_to_its_claim(domain: dict[str, Any]) -> None:
     assert [row.claim_reference for row in linked] == ["260000117"]
 
 
+async def test_a_yes_over_two_claims_records_each_claims_part(domain: dict[str, Any]) -> None:
+    # Sabine Krüger: 260000158 (1,304.27) and 260000166 (343.25), 1,647.52 together.
+    both = ["260000158", "260000166"]
+    made = await offer(
+        domain,
+        "ask_instalments",
+        reference="260000158",
+        entities=[amount("100")],
+        selected_claims=both,
+    )
+    who, pending = made.tracker.sender_id, made.slots["pending_offer"]
+    assert pending["references"] == both
+    assert [i["amount"] for i in pending["instalments"]] == ["100.00"] * 16 + ["47.52"]
+    tracker = make_tracker(
+        text="ja",
+        intent="affirm",
+        slots=verified_slots(
+            "260000158", pending_offer=pending, awaiting="confirm_offer", selected_claims=both
+        ),
+        sender_id=who,
+    )
+    await run(ActionAffirm(), tracker, domain)
+    [promise] = rows(Promise, conversation_id=who)
+    assert promise.amount == Decimal("1647.52")
+    parts = {p.claim_reference: p for p in rows(PromiseClaim, promise_id=promise.id)}
+    assert {ref: p.amount for ref, p in parts.items()} == {
+        "260000158": Decimal("1304.27"),
+        "260000166": Decimal("343.25"),
+    }
+    instalments = {i.id: i for i in rows(Instalment, promise_id=promise.id)}
+    shares = [s for s in rows(InstalmentPart) if s.instalment_id in instalments]
+    for reference, part in parts.items():
+        assert sum(s.amount for s in shares if s.claim_reference == reference) == part.amount
+    for instalment_id, instalment in instalments.items():
+        assert sum(s.amount for s in shares if s.instalment_id == instalment_id) == (
+            instalment.amount
+        )
+    [audit] = rows(AuditEvent, conversation_id=who, kind="promise_recorded")
+    assert audit.data["parts"]["260000158"]["amount"] == "1304.27"
+    assert audit.data["parts"]["260000166"]["amount"] == "343.25"
+    assert len(audit.data["parts"]["260000166"]["instalments"]) == 17
+
+
 async def test_yes_without_verification_records_nothing(domain: dict[str, Any]) -> None:
     who, pending = await pending_plan(domain, "50")
     tracker = make_tracker(
@@ -373,3 +462,36 @@ async def test_cannot_pay_offers_the_gentlest_options_then_an_agent(
     assert second.slots["handed_off"] is True
     [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
     assert handoff.reason == "policy_limit"
+
+
+# -- a plan asked for by its length -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "entities"),
+    [
+        ("kann ich das über 6 Monate abzahlen?", []),
+        # The NLU may read the 6 as an amount: the term wins.
+        ("kann ich das über 6 Monate abzahlen?", [amount("6")]),
+        ("could I spread it over six months", []),
+    ],
+)
+async def test_a_plan_by_number_of_months(
+    domain: dict[str, Any], words: str, entities: list[dict[str, Any]]
+) -> None:
+    tracker = make_tracker(
+        text=words,
+        intent="ask_instalments",
+        entities=entities,
+        slots=verified_slots("260000117"),
+    )
+    result = await run(ActionOffer(), tracker, domain)
+    pending = result.slots["pending_offer"]
+    assert len(pending["instalments"]) == 6
+    assert total_of(pending) == Decimal("475.68")
+
+
+async def test_the_term_asked_for_before_verification_is_kept(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="in 10 Raten bitte", intent="ask_instalments")
+    result = await run(ActionOffer(), tracker, domain)
+    assert result.slots["goal"]["months"] == 10

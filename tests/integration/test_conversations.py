@@ -65,8 +65,9 @@ def test_german_debtor_agrees_an_instalment_plan(gateway: Gateway) -> None:
     for part in ("412,50 €", "9,18 €", "54,00 €", "475,68 €", "Stadtwerke Musterstadt"):
         assert part in details, details
     offer = plain(gateway.texts(who, "Ich kann höchstens 50 im Monat zahlen"))
+    # As German agreements are written: 9 x 50.00 and a final instalment (Schlussrate).
     assert "10 Monatsraten" in offer, offer
-    assert "47,56 €" in offer and "47,64 €" in offer
+    assert "50,00 €" in offer and "25,68 €" in offer
     done = plain(gateway.texts(who, "ja, passt"))
     assert "festgehalten" in done
 
@@ -84,7 +85,7 @@ def test_german_debtor_agrees_an_instalment_plan(gateway: Gateway) -> None:
     plan = plans[0]
     amounts = [Decimal(i["amount"]) for i in plan["instalments"]]
     assert plan["amount"] == "475.68" and plan["status"] == "pending" and plan["channel"] == "rest"
-    assert len(amounts) == 10 and sum(amounts) == Decimal("475.68") and max(amounts) <= 50
+    assert amounts == [Decimal("50.00")] * 9 + [Decimal("25.68")]
     assert plan["due_date"] == (today() + timedelta(days=14)).isoformat()
 
 
@@ -181,8 +182,13 @@ def test_debtor_with_two_claims_settles_both(gateway: Gateway) -> None:
     gateway.texts(who, "ja")
     first, second = gateway.claim("260000158"), gateway.claim("260000166")
     assert len(first["promises"]) == len(second["promises"]) == 1
-    assert first["promises"][0] == second["promises"][0]
-    assert first["promises"][0]["amount"] == "1647.52"
+    # One promise, and each claim shows its own part of it (CONTRACT §3).
+    one, two = first["promises"][0], second["promises"][0]
+    assert one["id"] == two["id"]
+    assert one["promise_amount"] == two["promise_amount"] == "1647.52"
+    assert (one["amount"], two["amount"]) == ("1304.27", "343.25")
+    for part, claim_total in ((one, "1304.27"), (two, "343.25")):
+        assert sum(Decimal(i["amount"]) for i in part["instalments"]) == Decimal(claim_total)
 
 
 def test_verification_locks_after_three_failures(gateway: Gateway) -> None:

@@ -1,5 +1,6 @@
 """Tests for instalment plans (CONTRACT §4)."""
 
+import math
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,13 @@ from policy.config import DEFAULT_POLICY as P
 from policy.dates import add_months
 from policy.decisions import Offer
 from policy.errors import InvalidAmount, InvalidRequest
-from policy.plans import build_plan, longest_plan_months, minimum_instalment, propose_plan
+from policy.plans import (
+    build_plan,
+    longest_plan_months,
+    minimum_instalment,
+    monthly_plan_amounts,
+    propose_plan,
+)
 
 TODAY = date(2026, 3, 10)
 D = Decimal
@@ -41,14 +48,16 @@ def test_minimum_instalment_and_longest_plan(total: str, floor: str, longest: in
     assert longest_plan_months(total=D(total), policy=P) == longest
 
 
-def test_54_92_claim_has_only_a_two_month_plan() -> None:
+def test_54_92_claim_has_only_a_two_month_plan_of_equal_instalments() -> None:
     decision = propose_plan(total=D("54.92"), today=TODAY, policy=P)
     assert decision.allowed and decision.reasons == ("plan_allowed",)
     assert amounts(decision.offer) == ["27.46", "27.46"]
-    for monthly in ("25.00", "20.00"):
-        decision = propose_plan(total=D("54.92"), today=TODAY, policy=P, monthly=D(monthly))
-        assert not decision.allowed
-        assert amounts(decision.offer) == ["27.46", "27.46"]
+    # The floor named as the monthly amount: two of 25.00 and a Schlussrate.
+    at_floor = propose_plan(total=D("54.92"), today=TODAY, policy=P, monthly=D("25.00"))
+    assert at_floor.allowed and amounts(at_floor.offer) == ["25.00", "25.00", "4.92"]
+    below = propose_plan(total=D("54.92"), today=TODAY, policy=P, monthly=D("20.00"))
+    assert below.reasons == ("instalment_below_minimum",)
+    assert amounts(below.offer) == ["27.46", "27.46"]
     asked_three = propose_plan(total=D("54.92"), today=TODAY, policy=P, months=3)
     assert asked_three.reasons == ("instalment_below_minimum",)
     assert amounts(asked_three.offer) == ["27.46", "27.46"]
@@ -61,7 +70,8 @@ def test_54_92_claim_has_only_a_two_month_plan() -> None:
         ("199.99", False, ("instalment_below_minimum",), ["200.00"] * 24),
         ("200.00", True, ("plan_allowed",), ["200.00"] * 24),
         ("400.00", True, ("plan_allowed",), ["400.00"] * 12),
-        ("1000.00", True, ("plan_allowed",), ["960.00"] * 5),
+        ("1000.00", True, ("plan_allowed",), ["1000.00"] * 4 + ["800.00"]),
+        ("1500.00", True, ("plan_allowed",), ["1500.00"] * 3 + ["300.00"]),
         ("2400.00", True, ("plan_allowed",), ["2400.00"] * 2),
     ],
 )
@@ -72,29 +82,42 @@ def test_4800_claim(monthly: str, allowed: bool, reasons: tuple[str, ...], plan:
 
 
 @pytest.mark.parametrize(
-    ("monthly", "count", "regular", "last"),
+    ("total", "monthly", "count", "last"),
     [
-        ("50.00", 10, "47.66", "47.74"),
-        ("30.00", 16, "29.79", "29.83"),
-        ("26.00", 19, "25.08", "25.24"),
+        # CONTRACT §4 as amended (issue 10): "50 Euro im Monat" on 477.20 is 9 x 50 + 27.20.
+        ("477.20", "50.00", 10, "27.20"),
+        ("476.68", "50.00", 10, "26.68"),
+        ("476.68", "30.00", 16, "26.68"),
+        ("476.68", "26.00", 19, "8.68"),
+        ("476.68", "25.00", 20, "1.68"),  # at the floor: one month more than n_max
+        ("475.68", "47.57", 10, "47.55"),
+        ("500.00", "50.00", 10, "50.00"),  # M divides the total: no smaller Schlussrate
+        ("500.00", "499.99", 2, "0.01"),
+        ("600.00", "25.00", 24, "25.00"),
+        ("600.01", "25.01", 24, "24.78"),  # never more than max_months
     ],
 )
-def test_476_68_claim(monthly: str, count: int, regular: str, last: str) -> None:
-    decision = propose_plan(total=D("476.68"), today=TODAY, policy=P, monthly=D(monthly))
+def test_a_named_monthly_amount_is_every_instalment_but_the_schlussrate(
+    total: str, monthly: str, count: int, last: str
+) -> None:
+    decision = propose_plan(total=D(total), today=TODAY, policy=P, monthly=D(monthly))
     assert decision.allowed and decision.reasons == ("plan_allowed",)
-    assert amounts(decision.offer) == [regular] * (count - 1) + [last]
-    assert decision.offer is not None
-    assert all(i.amount <= D(monthly) for i in decision.offer.instalments)
+    assert amounts(decision.offer) == [monthly] * (count - 1) + [last]
+    assert decision.offer is not None and decision.offer.amount == D(total)
+    assert decision.offer.monthly == D(monthly)
 
 
-@pytest.mark.parametrize(
-    ("monthly", "reasons"),
-    [("25.00", ("monthly_not_feasible",)), ("20.00", ("instalment_below_minimum",))],
-)
-def test_476_68_claim_below_the_lowest_plan(monthly: str, reasons: tuple[str, ...]) -> None:
-    decision = propose_plan(total=D("476.68"), today=TODAY, policy=P, monthly=D(monthly))
-    assert not decision.allowed and decision.reasons == reasons
-    # The nearest compliant plan: the longest one, 19 months.
+def test_monthly_plan_amounts() -> None:
+    assert monthly_plan_amounts(total=D("477.20"), monthly=D("50")) == (D("50.00"),) * 9 + (
+        D("27.20"),
+    )
+    assert monthly_plan_amounts(total=D("100"), monthly=D("100")) == (D("100.00"),)
+
+
+def test_476_68_claim_below_the_lowest_plan() -> None:
+    decision = propose_plan(total=D("476.68"), today=TODAY, policy=P, monthly=D("20.00"))
+    assert not decision.allowed and decision.reasons == ("instalment_below_minimum",)
+    # The nearest compliant plan: the longest of equal instalments, 19 months.
     assert amounts(decision.offer) == ["25.08"] * 18 + ["25.24"]
 
 
@@ -124,11 +147,32 @@ def test_smallest_plan_total() -> None:
     assert decision.allowed and amounts(decision.offer) == ["25.00", "25.00"]
 
 
-def test_monthly_at_the_floor_but_not_feasible_gets_the_longest_plan() -> None:
-    # 25.00 a month on 75.01 would leave 0.01 for a fourth month; three of 25.00/25.01 break M.
+def test_the_schlussrate_may_be_below_the_floor() -> None:
+    # 25.00 a month on 75.01 leaves 0.01 for a fourth month: the Schlussrate carries it.
     decision = propose_plan(total=D("75.01"), today=TODAY, policy=P, monthly=D("25.00"))
-    assert not decision.allowed and decision.reasons == ("monthly_not_feasible",)
-    assert amounts(decision.offer) == ["25.00", "25.00", "25.01"]
+    assert decision.allowed and decision.reasons == ("plan_allowed",)
+    assert amounts(decision.offer) == ["25.00", "25.00", "25.00", "0.01"]
+
+
+def test_a_plan_by_term_keeps_equal_instalments() -> None:
+    decision = propose_plan(total=D("477.20"), today=TODAY, policy=P, months=10)
+    assert decision.allowed and amounts(decision.offer) == ["47.72"] * 10
+    decision = propose_plan(total=D("476.68"), today=TODAY, policy=P, months=10)
+    assert decision.allowed and amounts(decision.offer) == ["47.66"] * 9 + ["47.74"]
+
+
+def test_a_plan_without_an_amount_keeps_equal_instalments() -> None:
+    decision = propose_plan(total=D("477.20"), today=TODAY, policy=P)
+    assert decision.allowed and amounts(decision.offer) == ["79.53"] * 5 + ["79.55"]
+
+
+def test_monthly_plan_due_dates_and_numbers() -> None:
+    offer = build_plan(total=D("120.00"), monthly=D("50"), first_due=date(2027, 1, 31))
+    assert [(i.number, str(i.amount), i.due_date) for i in offer.instalments] == [
+        (1, "50.00", date(2027, 1, 31)),
+        (2, "50.00", date(2027, 2, 28)),
+        (3, "20.00", date(2027, 3, 31)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -233,6 +277,10 @@ def test_plan_due_dates_from_month_end_do_not_drift() -> None:
 def test_plan_requests_are_checked() -> None:
     with pytest.raises(InvalidRequest):
         propose_plan(total=D("100"), today=TODAY, policy=P, monthly=D("50"), months=2)
+    with pytest.raises(InvalidRequest):
+        build_plan(total=D("100"), first_due=TODAY, monthly=D("50"), months=2)
+    with pytest.raises(InvalidRequest):
+        build_plan(total=D("100"), first_due=TODAY)
     with pytest.raises(InvalidAmount):
         propose_plan(total=D("100"), today=TODAY, policy=P, monthly=D("0"))
     with pytest.raises(InvalidAmount):
@@ -240,7 +288,7 @@ def test_plan_requests_are_checked() -> None:
 
 
 def check_plan(offer: Offer | None, total: Decimal) -> None:
-    """Assert the plan invariants of CONTRACT §4."""
+    """Assert the invariants of a plan of equal instalments (CONTRACT §4)."""
     assert offer is not None and offer.kind == "instalment_plan"
     parts = [i.amount for i in offer.instalments]
     floor = minimum_instalment(total=total, policy=P)
@@ -250,6 +298,21 @@ def check_plan(offer: Offer | None, total: Decimal) -> None:
     assert all(part.as_tuple().exponent == -2 for part in parts)
     assert all(part == parts[0] for part in parts[:-1])
     assert D(0) <= parts[-1] - parts[0] < D(len(parts)) / 100
+
+
+def check_monthly_plan(offer: Offer | None, total: Decimal, monthly: Decimal) -> None:
+    """Assert the invariants of a plan of M a month and a Schlussrate (CONTRACT §4)."""
+    assert offer is not None and offer.kind == "instalment_plan"
+    parts = [i.amount for i in offer.instalments]
+    floor = minimum_instalment(total=total, policy=P)
+    assert sum(parts) == total == offer.amount  # to the cent
+    assert 2 <= len(parts) <= P.max_months
+    assert all(part.as_tuple().exponent == -2 for part in parts)
+    assert all(part == monthly for part in parts[:-1])  # every instalment but the last is M
+    assert D(0) < parts[-1] <= monthly  # the Schlussrate
+    assert all(part >= floor for part in parts[:-1])  # only the Schlussrate may be smaller
+    assert len(parts) == math.ceil(total / monthly)  # the shortest plan at M a month
+    assert [i.number for i in offer.instalments] == list(range(1, len(parts) + 1))
 
 
 totals = st.integers(min_value=5000, max_value=5_000_000).map(lambda c: Decimal(c) / 100)
@@ -264,11 +327,15 @@ def test_plans_by_monthly_sum_to_the_cent(total: Decimal, monthly: int) -> None:
     if offer_m >= total:
         assert decision.reasons == ("monthly_covers_total",)
         return
-    check_plan(decision.offer, total)
-    assert decision.offer is not None
+    floor = minimum_instalment(total=total, policy=P)
+    assert decision.allowed == (offer_m >= floor)
     if decision.allowed:
-        assert max(i.amount for i in decision.offer.instalments) <= offer_m
+        check_monthly_plan(decision.offer, total, offer_m)
     else:
+        # Below the floor: the nearest compliant plan, the longest of equal instalments.
+        assert decision.reasons == ("instalment_below_minimum",)
+        check_plan(decision.offer, total)
+        assert decision.offer is not None
         assert decision.offer.months == longest_plan_months(total=total, policy=P)
 
 
@@ -286,3 +353,8 @@ def test_sum_to_the_cent_over_a_grid() -> None:
         total = Decimal(total_minor) / 100
         for months in range(2, longest_plan_months(total=total, policy=P) + 1):
             check_plan(build_plan(total=total, months=months, first_due=TODAY), total)
+        floor_minor = int(minimum_instalment(total=total, policy=P) * 100)
+        for monthly_minor in range(floor_minor, total_minor, 997):
+            monthly = Decimal(monthly_minor) / 100
+            offer = build_plan(total=total, monthly=monthly, first_due=TODAY)
+            check_monthly_plan(offer, total, monthly)
