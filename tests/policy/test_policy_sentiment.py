@@ -44,11 +44,13 @@ CASES = [
     # Sustained: still strongly negative after the acknowledgement.
     ([(A, 0.85), (A, 0.90)], True, ANGRY, (STRONG_ANGER, NEGATIVE_TREND)),
     ([(D, 0.80), (N, 0.9), (D, 0.76)], True, DISTRESSED, (STRONG_DISTRESS, NEGATIVE_TREND)),
-    ([(D, 0.70), (A, 0.90)], True, ANGRY, (STRONG_ANGER, NEGATIVE_TREND)),
+    ([(D, 0.80), (A, 0.90)], True, ANGRY, (STRONG_ANGER, NEGATIVE_TREND)),
+    # An earlier reading that was not strong was not acknowledged: not sustained yet.
+    ([(D, 0.70), (A, 0.90)], False, ANGRY, (STRONG_ANGER,)),
     # A weak latest reading is neither acknowledged nor sustained.
     ([(A, 0.65), (N, 0.9), (D, 0.62)], False, None, (SENTIMENT_OK,)),
-    # An earlier negative below the trend score does not make it sustained.
-    ([(A, 0.55), (N, 0.9), (D, 0.80)], False, DISTRESSED, (STRONG_DISTRESS,)),
+    # An earlier negative below the strong score does not make it sustained.
+    ([(A, 0.79), (N, 0.9), (D, 0.80)], False, DISTRESSED, (STRONG_DISTRESS,)),
     # Outside the window.
     ([(A, 0.9), (N, 0.9), (N, 0.9), (A, 0.85)], False, ANGRY, (STRONG_ANGER,)),
     # The debtor calmed down.
