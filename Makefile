@@ -9,7 +9,7 @@ MODEL := models/quitt.tar.gz
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
 
-.PHONY: help install lock check-locks run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment bench-voice bench-load train chromium speech-tools web clean
+.PHONY: help install lock check-locks run test lint typecheck rasa-validate rasa-stories bench-nlu bench-sentiment bench-voice bench-load bench-judgement bench-import train chromium speech-tools web clean
 
 help:
 	@echo "make run        install what is missing, train if stale, start Rasa + actions + gateway on :8000"
@@ -19,6 +19,8 @@ help:
 	@echo "make bench-sentiment  sentiment P/R/F1 per class, escalation recall, false escalations, latency"
 	@echo "make bench-voice  voice line: word error rate, entity accuracy, turn latency"
 	@echo "make bench-load   throughput and p50/p95/p99 turn latency, gateway vs bare Rasa, 1 and 2 replicas"
+	@echo "make bench-judgement  blind sets: false handoffs, escalation recall and reason, crisis help, intents, whole conversations"
+	@echo "make bench-import  100,000 claims (CSV and JSON) on SQLite and PostgreSQL: time, peak memory, re-import"
 
 $(APP): requirements/app.lock requirements/build.lock scripts/make-venv.sh
 	scripts/make-venv.sh app
@@ -33,8 +35,8 @@ lock:
 	scripts/lock.sh
 
 # The locks must agree with pyproject.toml and requirements/rasa.txt.
-check-locks:
-	python3 scripts/check_locks.py
+check-locks: $(APP)
+	.venv/bin/python scripts/check_locks.py
 
 $(MODEL): $(RASA_RT) $(BOT_INPUTS)
 	scripts/rasa.sh train --config bot/config.yml --domain bot/domain --data bot/data \
@@ -90,6 +92,14 @@ bench-voice: install speech-tools $(MODEL)
 # Load: gateway vs bare Rasa at 1/20/50 concurrent conversations, 1 and 2 Rasa replicas (PostgreSQL + Redis).
 bench-load: install $(MODEL)
 	.venv/bin/python scripts/bench_load.py
+
+# Blind sets (tests/blind, never trained on) through the real gateway, dev and sealed splits.
+bench-judgement: install $(MODEL)
+	.venv/bin/python -m bench.judgement
+
+# Claims import: 100,000 generated claims into fresh SQLite and PostgreSQL databases (dropped after).
+bench-import: $(APP)
+	.venv/bin/python -m bench.importer
 
 clean:
 	rm -rf models var results

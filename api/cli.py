@@ -13,6 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from api.config import get_settings
+from api.db import get_engine
+from api.db.migrate import alembic_config
 from api.errors import QuittError
 
 Subparsers = Any  # argparse._SubParsersAction, which has no public name
@@ -52,6 +60,30 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
+def schema_problem() -> str | None:
+    """Say in one line why the configured database cannot serve Quitt, or None if it can.
+
+    A database that was never migrated (or is behind this version's migrations) fails
+    deep inside a command with "no such table"; this names the cause and the cure.
+    """
+    where = make_url(get_settings().database_url).render_as_string(hide_password=True)
+    try:
+        with get_engine().connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except sa_exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot use the database {where}: {reason}"
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    if not current:
+        return f"the database {where} was never migrated: run `quitt db upgrade`"
+    if current != heads:
+        return (
+            f"the database {where} is at revision {', '.join(sorted(current))}, this version "
+            f"needs {', '.join(sorted(heads))}: run `quitt db upgrade`"
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `quitt` command line; return the exit code."""
     parser = build_parser()
@@ -69,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for line in details:
                 print(f"  {line}", file=sys.stderr)
         return code
+    except (sa_exc.OperationalError, sa_exc.ProgrammingError):
+        # Most often a database that was never migrated: one line, not a traceback.
+        problem = schema_problem()
+        if problem is None:
+            raise
+        return fail(problem)
     except KeyboardInterrupt:
         return 130
 

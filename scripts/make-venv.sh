@@ -25,7 +25,12 @@ find_python() {
 
 # --no-deps: the lock lists every package, so pip never resolves (and a lock that
 # misses one fails loudly at import time in the tests, not silently here).
-locked() { "$1" -m pip install -q --require-hashes --no-deps -r "$2"; }
+# (These machines' pip config names local index folders that may be missing: pip
+# warns once per package; those lines are dropped, everything else is shown.)
+locked() {
+  "$1" -m pip install -q --require-hashes --no-deps -r "$2" \
+    2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
 
 case "$kind" in
   app)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -16,7 +17,9 @@ from api.promises.schemas import PromiseOut
 
 FORMAT = "quitt-claims/1"
 MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
+CENT = Decimal("0.01")
 
+_AMOUNT = re.compile(r"-?\d+(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -26,21 +29,23 @@ def parse_amount(value: Any) -> Decimal:
     """Parse a decimal string with at most two places, never negative."""
     if not isinstance(value, str):
         raise ValueError(f"amounts are decimal strings, got {value!r}")
-    try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"not a decimal amount: {value!r}") from None
-    if not amount.is_finite() or not re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+    return _amount(value)
+
+
+@lru_cache(maxsize=1 << 12)
+def _amount(value: str) -> Decimal:
+    """Parse an amount string (cached: claims files repeat their fees and interest)."""
+    text = value.strip()
+    if not _AMOUNT.fullmatch(text):
         raise ValueError(f"not a decimal amount: {value!r}")
-    exponent = amount.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if exponent < -2:
+    if len(text.partition(".")[2]) > 2:
         raise ValueError(f"more than 2 decimal places: {value!r}")
+    amount = Decimal(text)
     if amount < 0:
         raise ValueError(f"must not be negative: {value!r}")
     if amount > MAX_AMOUNT:
         raise ValueError(f"too large: {value!r}")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(CENT)
 
 
 def parse_iso_date(value: Any) -> date:
