@@ -10,7 +10,13 @@ in its own runtime (``.venv-rasa``), through subprocesses:
 * a small script in the Rasa runtime loads the model once with ``Agent.load`` and times
   ``parse_message`` over every held-out text after a warm-up.
 
+* the same script also parses ``bench/nlu_paraphrases.yml`` (after the timing, untimed): a
+  robustness check in styles unlike bot/data (typos, dialect, no umlauts, rambling), written
+  by the developer of the e5 featurizer, so NOT blind. Its accuracy per language is printed
+  in the table only, never in the JSON line.
+
 Entity accuracy comes from ``bench.entities.score``. The last stdout line is one JSON object.
+``QUITT_BENCH_MODEL=/tmp/x/quitt.tar.gz`` benchmarks another model than models/quitt.tar.gz.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ RASA_SH = ROOT / "scripts" / "rasa.sh"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 HELDOUT_DIR = ROOT / "bot" / "heldout"
 ENTITY_CASES = ROOT / "bench" / "entity_cases.yml"
+PARAPHRASES = ROOT / "bench" / "nlu_paraphrases.yml"
 LANGUAGES = ("de", "en")
 WORST_N = 5
 WARMUP = 20
@@ -45,11 +52,18 @@ FALLBACK_INTENT = "nlu_fallback"
 # `[text](entity)`, `[text]{"entity": ...}` and `[text][...]` annotations keep their text.
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])")
 
-# Runs in .venv-rasa (Python 3.10): argv = model path, JSON file with the texts.
+# Runs in .venv-rasa (Python 3.10): argv = model path, JSON file with the texts, warm-up
+# count, optionally a JSON file of untimed texts whose (live, classifier) intents it returns.
 TIMING_SCRIPT = """\
 import asyncio, json, logging, sys, time
 logging.disable(logging.WARNING)
 from rasa.core.agent import Agent
+
+def classifier_intent(result):
+    for row in result.get("intent_ranking") or []:
+        if row.get("name") != "nlu_fallback":
+            return row.get("name")
+    return None
 
 async def main():
     texts = json.loads(open(sys.argv[2], encoding="utf-8").read())
@@ -62,7 +76,12 @@ async def main():
         result = await agent.parse_message(text)
         parse_ms.append((time.perf_counter() - start) * 1000.0)
         intents.append((result.get("intent") or {}).get("name"))
-    print(json.dumps({"parse_ms": parse_ms, "intents": intents}))
+    untimed = []
+    if len(sys.argv) > 4:
+        for text in json.loads(open(sys.argv[4], encoding="utf-8").read()):
+            result = await agent.parse_message(text)
+            untimed.append([(result.get("intent") or {}).get("name"), classifier_intent(result)])
+    print(json.dumps({"parse_ms": parse_ms, "intents": intents, "untimed": untimed}))
 
 asyncio.run(main())
 """
@@ -131,6 +150,46 @@ def heldout_texts(path: Path) -> list[str]:
     return texts
 
 
+def paraphrase_cases(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Return ``{lang: [(text, intent), ...]}`` from bench/nlu_paraphrases.yml."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        lang: [(str(row["text"]), str(row["intent"])) for row in data.get(lang) or []]
+        for lang in LANGUAGES
+    }
+
+
+def paraphrase_scores(
+    cases: dict[str, list[tuple[str, str]]], predicted: list[list[str | None]]
+) -> dict[str, dict[str, Any]]:
+    """Score (live, classifier) predictions, in the order of ``cases``, per language.
+
+    ``live`` is the pipeline's answer (a fallback counts as wrong); ``classifier`` is the
+    best intent other than the fallback, as ``rasa test nlu`` scores the held-out sets.
+    """
+    scores: dict[str, dict[str, Any]] = {}
+    start = 0
+    for lang in LANGUAGES:
+        rows = predicted[start : start + len(cases[lang])]
+        start += len(rows)
+        paired = [
+            (text, intent, live, best)
+            for (text, intent), (live, best) in zip(cases[lang], rows, strict=True)
+        ]
+        n = max(len(paired), 1)
+        scores[lang] = {
+            "n": len(paired),
+            "live_accuracy": sum(live == intent for _, intent, live, _ in paired) / n,
+            "classifier_accuracy": sum(best == intent for _, intent, _, best in paired) / n,
+            "misses": [
+                {"text": text, "expected": intent, "live": live, "classifier": best}
+                for text, intent, live, best in paired
+                if live != intent
+            ],
+        }
+    return scores
+
+
 def final_line(
     per_language: dict[str, dict[str, Any]], entities: dict[str, Any], latency: dict[str, float]
 ) -> str:
@@ -156,6 +215,7 @@ def render_table(
     per_language: dict[str, dict[str, Any]],
     entities: dict[str, Any],
     latency: dict[str, Any],
+    paraphrases: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """Return the human-readable report printed before the JSON line."""
     out = ["== Intents (held-out, rasa test nlu; fallback not applied) =="]
@@ -192,6 +252,23 @@ def render_table(
     )
     rates = "  ".join(f"{lang} {rate:.1%}" for lang, rate in latency["fallback_rate"].items())
     out.append(f"{FALLBACK_INTENT} rate in the live pipeline: {rates}")
+    if paraphrases:
+        out.append(
+            "== Paraphrases (bench/nlu_paraphrases.yml: typos, dialect, rambling; "
+            "written by the developer, NOT blind) =="
+        )
+        out.append(f"{'lang':<6}{'examples':>9}{'classifier':>12}{'live':>8}")
+        for lang, row in paraphrases.items():
+            out.append(
+                f"{lang:<6}{row['n']:>9}{row['classifier_accuracy']:>12.4f}"
+                f"{row['live_accuracy']:>8.4f}"
+            )
+        for lang, row in paraphrases.items():
+            for miss in row["misses"]:
+                out.append(
+                    f"  MISS ({lang}) {miss['text']!r}: expected {miss['expected']}, "
+                    f"live {miss['live']}, classifier {miss['classifier']}"
+                )
     return "\n".join(out)
 
 
@@ -234,12 +311,24 @@ def run_rasa_tests(model: Path, out_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def time_parsing(
-    model: Path, texts_by_lang: dict[str, list[str]], work_dir: Path
+    model: Path,
+    texts_by_lang: dict[str, list[str]],
+    work_dir: Path,
+    untimed: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Time ``Agent.parse_message`` per held-out text in the Rasa runtime."""
+    """Time ``Agent.parse_message`` per held-out text in the Rasa runtime.
+
+    ``untimed`` texts are parsed afterwards; their ``[live, classifier]`` intents come back
+    under ``"untimed"``.
+    """
     texts = [text for lang in LANGUAGES for text in texts_by_lang[lang]]
     texts_file = work_dir / "texts.json"
     texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    extra_args: list[str] = []
+    if untimed:
+        untimed_file = work_dir / "untimed.json"
+        untimed_file.write_text(json.dumps(untimed, ensure_ascii=False), encoding="utf-8")
+        extra_args = [str(untimed_file)]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -248,7 +337,8 @@ def time_parsing(
         "TF_ENABLE_ONEDNN_OPTS": "0",
     }
     proc = subprocess.run(
-        [str(RASA_PYTHON), "-c", TIMING_SCRIPT, str(model), str(texts_file), str(WARMUP)],
+        [str(RASA_PYTHON), "-c", TIMING_SCRIPT, str(model), str(texts_file), str(WARMUP),
+         *extra_args],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     lines = proc.stdout.strip().splitlines()
@@ -271,15 +361,22 @@ def time_parsing(
         "p95": percentile(parse_ms, 95),
         "max": max(parse_ms),
         "fallback_rate": fallback_rate,
+        "untimed": data.get("untimed") or [],
     }
+
+
+def model_path() -> Path:
+    """Return the model to benchmark: $QUITT_BENCH_MODEL, else models/quitt.tar.gz."""
+    override = os.environ.get("QUITT_BENCH_MODEL")
+    return Path(override).resolve() if override else MODEL
 
 
 def check_prerequisites() -> None:
     """Fail with a clear message when the model or the Rasa runtime is missing."""
-    if not MODEL.is_file():
-        raise BenchError(
-            f"model not found: {MODEL.relative_to(ROOT)}; train it first (`make train`)"
-        )
+    model = model_path()
+    if not model.is_file():
+        shown = model.relative_to(ROOT) if model.is_relative_to(ROOT) else model
+        raise BenchError(f"model not found: {shown}; train it first (`make train`)")
     if not RASA_PYTHON.exists():
         raise BenchError(
             f"Rasa runtime not found: {RASA_PYTHON.relative_to(ROOT)}; run `make install`"
@@ -295,19 +392,22 @@ def main() -> int:
     try:
         check_prerequisites()
         texts_by_lang = {lang: heldout_texts(HELDOUT_DIR / f"nlu_{lang}.yml") for lang in LANGUAGES}
+        cases = paraphrase_cases(PARAPHRASES) if PARAPHRASES.is_file() else None
+        untimed = [text for lang in LANGUAGES for text, _ in (cases or {}).get(lang, [])]
         with tempfile.TemporaryDirectory(prefix="quitt-bench-nlu-") as tmp:
             work_dir = Path(tmp)
             # One snapshot of the model for every run, even if it is retrained meanwhile.
             model = work_dir / MODEL.name
-            shutil.copyfile(MODEL, model)
+            shutil.copyfile(model_path(), model)
             per_language = run_rasa_tests(model, work_dir)
             # Timed alone, after the test runs, so nothing competes for the CPU.
-            latency = time_parsing(model, texts_by_lang, work_dir)
+            latency = time_parsing(model, texts_by_lang, work_dir, untimed)
     except BenchError as exc:
         print(f"bench.nlu: {exc}", file=sys.stderr)
         return 2
     entities = score_entities(ENTITY_CASES)
-    print(render_table(per_language, entities, latency))
+    paraphrases = paraphrase_scores(cases, latency["untimed"]) if cases else None
+    print(render_table(per_language, entities, latency, paraphrases))
     print(final_line(per_language, entities, latency))
     return 0
 
