@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.context import Turn, extract_reference
-from actions.escalation import hand_off
+from actions.escalation import hand_off, safety_net
+from actions.offers import accept_pending
 from actions.texts import say, text
 from api.config import get_settings
 from policy.escalation import detect_triggers
@@ -31,6 +34,27 @@ def disclosure(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         privacy_url=settings.privacy_url,
     )
     return [SlotSet("disclosed", True)]
+
+
+_NEGATION = re.compile(
+    r"\b(nein|nee|nö|noe|nicht|kein\w*|zu viel|zuviel|no|not|nope|cannot|cant|can't|"
+    r"too much|won't|wont|never|nie)\b"
+)
+
+
+def names_pending_amount(turn: Turn) -> bool:
+    """Tell whether the debtor accepts the offer awaiting a yes by naming its amount."""
+    pending = turn.slot("pending_offer")
+    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+        return False
+    if turn.intent in ("deny", "dispute", "human_request", "crisis") or _NEGATION.search(
+        turn.text.casefold()
+    ):
+        return False
+    named = turn.amount()
+    instalments = pending.get("instalments") or []
+    agreed = instalments[0]["amount"] if instalments else pending.get("amount")
+    return named is not None and agreed is not None and named == Decimal(str(agreed))
 
 
 def language_events(turn: Turn) -> list[EventType]:
@@ -81,6 +105,8 @@ class QuittAction(Action):
 
     #: Whether the action may only run once identity is verified.
     needs_verification = False
+    #: Whether the debtor naming the pending offer's own amount accepts it.
+    accepts_named_amount = True
     #: Whether the action opens with an acknowledgement of a strong mood (handoffs
     #: and the offer of a person have words of their own).
     acknowledges_mood = True
@@ -116,6 +142,20 @@ class QuittAction(Action):
         if turn.language_detected:
             await store.set_language(turn.sender_id, turn.channel, turn.language)
         events += language_events(turn)
+        if self.accepts_named_amount:
+            caught = await safety_net(turn, dispatcher)
+            if caught is not None:
+                return events + caught
         if self.needs_verification and not turn.verified:
             return events + await start_verification(turn, self.goal(turn))
+        if self.accepts_named_amount and turn.slot("awaiting") == "choose_claim" and turn.verified:
+            # A reference or list number picks the claim, whatever else the message says.
+            from actions.claims import picked_claims, select  # (claims builds on this module)
+
+            picked = await picked_claims(turn)
+            if picked:
+                return events + await select(turn, dispatcher, picked, goal=turn.slot("goal"))
+        if self.accepts_named_amount and names_pending_amount(turn):
+            # "hm naja gut, dann halt 200": the offer's own amount, said back, is a yes.
+            return events + await accept_pending(turn, dispatcher)
         return events + await self.handle(turn, dispatcher)

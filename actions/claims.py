@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.base import QuittAction
-from actions.context import Turn, policy_named, today
+from actions.context import Turn, extract_reference, policy_named, today
 from actions.escalation import hand_off
 from actions.formatting import day, money
 from actions.offers import ask_payment_way, resume_goal
@@ -146,6 +146,22 @@ async def select(
     if goal and goal.get("kind"):
         return events + await resume_goal(turn, dispatcher, claims, goal)
     return events + ask_payment_way(turn, dispatcher, claims)
+
+
+async def picked_claims(turn: Turn, choice: str | None = None) -> list[ClaimView]:
+    """Return the open claim the debtor picked by reference or list number, if any."""
+    claims = [
+        c
+        for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
+        if c.status == "open" and not c.has_open_dispute
+    ]
+    wanted = choice or extract_reference(turn.text)
+    picked = [c for c in claims if c.reference == wanted]
+    if not picked:
+        digits = turn.text.strip().rstrip(".")
+        if digits.isdigit() and 1 <= int(digits) <= len(claims):
+            picked = [claims[int(digits) - 1]]
+    return picked
 
 
 def gentle_options(

@@ -10,7 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.base import QuittAction, start_verification
-from actions.claims import CANNOT_PAY, gentle_options, present_claims, select, selected_claims
+from actions.claims import (
+    CANNOT_PAY,
+    gentle_options,
+    picked_claims,
+    present_claims,
+    select,
+    selected_claims,
+)
 from actions.context import Turn, extract_reference
 from actions.escalation import (
     INTENT_REASONS,
@@ -185,6 +192,8 @@ class ActionAffirm(QuittAction):
 class ActionDeny(QuittAction):
     """A no: to an offer (look for another way, or an agent), or to an agent."""
 
+    accepts_named_amount = False
+
     def name(self) -> str:
         """Name the action."""
         return "action_deny"
@@ -257,17 +266,7 @@ class ActionHandleInform(QuittAction):
     async def _choose(
         self, turn: Turn, dispatcher: CollectingDispatcher, choice: str | None
     ) -> list[EventType]:
-        claims = [
-            c
-            for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
-            if c.status == "open" and not c.has_open_dispute
-        ]
-        wanted = choice or extract_reference(turn.text)
-        picked = [c for c in claims if c.reference == wanted]
-        if not picked:
-            digits = turn.text.strip().rstrip(".")
-            if digits.isdigit() and 1 <= int(digits) <= len(claims):
-                picked = [claims[int(digits) - 1]]
+        picked = await picked_claims(turn, choice)
         if not picked:
             say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
             return []
@@ -282,6 +281,7 @@ class ActionHandoff(QuittAction):
         return "action_handoff"
 
     acknowledges_mood = False
+    accepts_named_amount = False
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Hand off with the reason the message gives (checked first when not plain)."""
@@ -299,6 +299,7 @@ class ActionOfferAgent(QuittAction):
     """Sustained or explicit anger or distress: offer a person; the debtor decides."""
 
     acknowledges_mood = False
+    accepts_named_amount = False
 
     def name(self) -> str:
         """Name the action."""
@@ -321,6 +322,9 @@ class ActionFallback(QuittAction):
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Respond to a message the assistant did not understand."""
+        if not turn.verified and extract_reference(turn.text):
+            # "hello, i have letter about fitness studio, 260000133": the check can start.
+            return await start_verification(turn, None, followup=True)
         triggers = [t for t in detect_triggers(turn.text) if t.reason != "crisis"]
         if triggers:
             # The classifier was unsure, but the words are clear enough to hand over.

@@ -71,6 +71,13 @@ async def confirm_or_hand_off(
     """Hand off now when the reason is plain or needs no check; else ask the debtor."""
     if reason not in CONFIRM_FIRST or stated_plainly(turn, reason):
         return await hand_off(turn, dispatcher, reason)
+    return await check_reason(turn, dispatcher, reason)
+
+
+async def check_reason(
+    turn: Turn, dispatcher: CollectingDispatcher, reason: str
+) -> list[EventType]:
+    """Ask the debtor in one line whether `reason` is what they mean; record nothing yet."""
     await store.audit(
         "handoff_reason_checked",
         sender_id=turn.sender_id,
@@ -112,3 +119,25 @@ def _dispute_text(turn: Turn) -> str:
     if turn.slot("awaiting") == OFFER_AGENT and turn.slot("reason_text"):
         return str(turn.slot("reason_text"))
     return turn.text
+
+
+# What the keyword net raises on any turn the classifier read otherwise: insolvency and a
+# death are plain words and hand off; illness and dispute words are checked first ("mein
+# Kind war krank, deshalb habe ich es vergessen" is no reason to stop collecting).
+NET_HAND_OFF = frozenset({"insolvency", "bereavement"})
+NET_CHECK = frozenset({"vulnerability", "dispute"})
+
+
+async def safety_net(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType] | None:
+    """Act on a handoff reason the keyword net finds in a message the NLU read otherwise."""
+    if turn.intent in INTENT_REASONS:
+        return None  # the classifier saw a reason itself: its action decides
+    for trigger in detect_triggers(turn.text):
+        reason = trigger.reason
+        if turn.slot("awaiting") == OFFER_AGENT and turn.slot("agent_reason") == reason:
+            return None  # already checked: the debtor's answer is being read
+        if reason in NET_HAND_OFF:
+            return await hand_off(turn, dispatcher, reason)
+        if reason in NET_CHECK:
+            return await check_reason(turn, dispatcher, reason)
+    return None

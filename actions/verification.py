@@ -7,6 +7,7 @@ refused like a locked conversation, before its answer is compared with anything.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -77,6 +78,25 @@ class ValidateVerifyForm(FormValidationAction):
         acknowledge(turn, dispatcher)
         return events + await super().run(dispatcher, tracker, domain)
 
+    async def extract_identity_proof(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Take a date of birth or postcode given with the reference in one message.
+
+        "260000117, born 14/03/1987": the reference question's answer holds the proof too,
+        so the debtor is not asked for what they already wrote.
+        """
+        if tracker.get_slot("requested_slot") not in (None, "claim_reference"):
+            return {}
+        text = str((tracker.latest_message or {}).get("text") or "")
+        reference = extract_reference(text)
+        if reference is None:
+            return {}
+        rest = re.sub(re.escape(reference), " ", text, count=1, flags=re.IGNORECASE)
+        if parse_identity_proof(rest) is None:
+            return {}
+        return {"identity_proof": rest}
+
     async def _locked(
         self, turn: Turn, dispatcher: CollectingDispatcher, clients: list[str]
     ) -> dict[str, Any] | None:
@@ -130,7 +150,8 @@ class ValidateVerifyForm(FormValidationAction):
         turn = Turn.from_tracker(tracker, domain)
         if value in (STOPPED, CHECKED):
             return {"identity_proof": value}
-        reference = tracker.get_slot("claim_reference")
+        slot = tracker.get_slot("claim_reference")
+        reference = extract_reference(str(slot or "")) or slot
         proof = parse_identity_proof(str(value or ""))
         if proof is None or not reference:
             if tracker.get_slot("requested_slot") == "identity_proof":

@@ -62,6 +62,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"better off dead",
             r"(hurt|harm)(ing)? my ?self",
             r"self harm\w*",
+            r"(tabletten|pillen) (liegen|sind) (schon )?(da|bereit|parat)",
+            r"(bald|dann) nicht mehr (da|hier) (bin|sein)",
+            r"(wont|will not|won t) be (around|here) (to|much|any|anymore)",
+            r"(pills|tablets) (are )?(ready|lined up)",
         ),
     ),
     (
@@ -73,6 +77,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"wohlverhaltensphase",
             r"bankrupt\w*",
             r"debt relief order",
+            r"schuldnerberat\w*",
+            r"insolvenzverwalt\w*",
+            r"debt (advice|adviser|advisor|counsel\w*) (service|charity|agency|is|has|told|said)",
             r"individual voluntary arrangement",
         ),
     ),
@@ -99,6 +106,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"death in (the|my) family",
             r"my late (husband|wife|partner|father|mother|mum|mom|dad|son|daughter)s?",
             r"widow(ed|er)?",
+            r"(lost|losing) (my|our) (baby|son|daughter|husband|wife|partner|mother|mum|mom"
+            r"|father|dad|child)",
+            r"(mein|meine|meinen|unser|unsere|unseren) (baby|kind|sohn|tochter|mann|frau|vater"
+            r"|mutter|partner\w*) (verloren|ist gestorben)",
         ),
     ),
     (
@@ -129,6 +140,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(schwer)?behindert\w*",
             r"behinderung",
             r"demenz",
+            r"schlaganfall",
+            r"herzinfarkt",
+            r"(had|have had) a (stroke|heart attack)",
             r"dement",
             r"(alkohol|sucht|spiel)krank\w*",
             r"gesetzliche[nr]? betreu\w*",

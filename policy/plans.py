@@ -19,8 +19,8 @@ Arithmetic, chosen so that it can be checked by hand:
   by less than n cents), so the sum is the total exactly and, because n <= n_max, every
   instalment is at least the floor.
 * M below the floor is "not allowed": the answer is the nearest compliant plan, the
-  longest plan of equal instalments, whose instalments are the lowest any compliant
-  plan can have. M at or above the total is a full payment.
+  floor itself each month and a Schlussrate, so that a debtor can accept it in their own
+  words ("ok, 25 then"). M at or above the total is a full payment.
 * With neither M nor a term, policy.default_plan_months (6) equal instalments are
   proposed, or the longest plan if that is shorter.
 * Due dates are one calendar month apart, counted from the first, the day clamped to the
@@ -128,9 +128,11 @@ def propose_plan(
             due = today + timedelta(days=policy.full_payment_days)
             offer = full_offer(total=total, due_date=due)
             return Decision(False, offer, (r.MONTHLY_COVERS_TOTAL,), policy.version)
-        if monthly_minor < _floor_minor(total_minor, policy):
-            # Below the floor: the nearest compliant plan, the longest of equal instalments.
-            count, problems = longest, [r.INSTALMENT_BELOW_MINIMUM]
+        floor_minor = _floor_minor(total_minor, policy)
+        if monthly_minor < floor_minor:
+            # Below the floor: the nearest compliant plan is the floor itself each month,
+            # with a Schlussrate (what the debtor can accept in the same words: "ok, 25").
+            plan_monthly, problems = from_minor(floor_minor), [r.INSTALMENT_BELOW_MINIMUM]
         else:
             plan_monthly, problems = from_minor(monthly_minor), []
     elif months is not None:

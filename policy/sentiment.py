@@ -42,6 +42,7 @@ STRONG_ANGER: Final = "sentiment_strong_anger"
 STRONG_DISTRESS: Final = "sentiment_strong_distress"
 NEGATIVE_TREND: Final = "sentiment_negative_trend"
 EXPLICIT_ANGER: Final = "sentiment_explicit_anger"
+EXPLICIT_ABUSE: Final = "sentiment_explicit_abuse"
 SENTIMENT_OK: Final = "sentiment_ok"
 # What the acknowledgement answers: `acknowledge` holds one of these.
 ANGRY: Final = "angry"
@@ -121,10 +122,22 @@ def escalation_decision(
     *,
     readings: Sequence[tuple[str, float]],
     thresholds: SentimentThresholds | None = None,
+    abusive: bool = False,
 ) -> SentimentDecision:
-    """Decide how the debtor's mood (readings oldest first) shapes the bot's next answer."""
+    """Decide how the debtor's mood (readings oldest first) shapes the bot's next answer.
+
+    `abusive` says that the latest message insults or threatens in so many words
+    (policy.abuse): explicit, whatever the reading.
+    """
     limits = thresholds or SentimentThresholds()
     _check(readings)
+    if abusive:
+        return SentimentDecision(
+            escalate=True,
+            reason_codes=(r.NEGATIVE_SENTIMENT, EXPLICIT_ABUSE),
+            handoff_reason=r.NEGATIVE_SENTIMENT,
+            acknowledge=ANGRY,
+        )
     if not readings:
         return SentimentDecision(escalate=False, reason_codes=(SENTIMENT_OK,))
     label, score = readings[-1]

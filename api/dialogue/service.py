@@ -29,6 +29,7 @@ from api.events.bus import CONSOLE, EventBus
 from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
 from api.sentiment import Reading, SentimentDetector
+from policy.abuse import is_abusive
 from policy.escalation import CRISIS_HELP, detect_triggers
 from policy.sentiment import SentimentDecision, escalation_decision
 
@@ -230,7 +231,12 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language
-        mood = escalation_decision(readings=recorded.readings) if reading is not None else None
+        abusive = is_abusive(inbound.text)
+        mood = (
+            escalation_decision(readings=recorded.readings, abusive=abusive)
+            if reading is not None or abusive
+            else None
+        )
         if mood is not None and mood.acknowledge:
             metadata["mood"] = mood.acknowledge
         replies = await gateway.rasa.send(

@@ -7,11 +7,21 @@ from typing import Any
 import pytest
 
 from actions.context import choose_language
-from actions.dialogue import ActionAffirm, ActionDeny, ActionGreet, ActionHandoff, ActionOfferAgent
+from actions.dialogue import (
+    ActionAffirm,
+    ActionDeny,
+    ActionFallback,
+    ActionGreet,
+    ActionHandoff,
+    ActionOffer,
+    ActionOfferAgent,
+)
+from actions.offers import idempotency_key
 from actions.texts import text
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff
-from tests.actions.conftest import make_tracker, rows, run, verified_slots
+from api.promises.models import Promise
+from tests.actions.conftest import amount, make_tracker, rows, run, verified_slots
 
 pytestmark = pytest.mark.usefixtures("database")
 UNSURE = 0.6  # a classifier reading below actions.escalation.PLAIN_CONFIDENCE
@@ -173,3 +183,69 @@ def test_choose_language(
         )
         == expected
     )
+
+
+async def test_the_offers_own_amount_said_back_accepts_it(domain: dict[str, Any]) -> None:
+    countered = make_tracker(
+        text="mehr als 15 im monat geht nicht",
+        intent="ask_instalments",
+        entities=[amount("15")],
+        slots=verified_slots("260000117"),
+    )
+    pending = (await run(ActionOffer(), countered, domain)).slots["pending_offer"]
+    slots = verified_slots("260000117", awaiting="confirm_offer", pending_offer=pending)
+    # The classifier read a settlement; the words name the counter offer's own 25.
+    said_back = make_tracker(
+        text="hm naja gut, dann halt 25, wird eng",
+        intent="ask_settlement",
+        entities=[amount("25")],
+        slots=slots,
+    )
+    accepted = await run(ActionOffer(), said_back, domain)
+    [promise] = rows(Promise, idempotency_key=idempotency_key(said_back.sender_id, pending))
+    assert promise.kind == "instalment_plan"
+    assert accepted.slots["pending_offer"] is None
+    # A "no" with the same amount is no yes.
+    refused = make_tracker(
+        text="nein, 25 ist zu viel",
+        intent="inform",
+        entities=[amount("25")],
+        slots=slots,
+        sender_id="someone-else",
+    )
+    await run(ActionOffer(), refused, domain)
+    assert rows(Promise, idempotency_key=idempotency_key("someone-else", pending)) == []
+
+
+async def test_a_reference_the_classifier_did_not_understand_starts_the_check(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="hello, i have letter about fitness studio, 260000133", intent="nlu_fallback"
+    )
+    result = await run(ActionFallback(), tracker, domain)
+    assert result.slots["claim_reference"] == "260000133"
+    assert result.followups() == ["verify_form"]
+
+
+@pytest.mark.parametrize(
+    ("words", "reason", "handed_off"),
+    [
+        ("meine Schuldnerberaterin kümmert sich um alles", "insolvency", True),
+        ("we lost our baby last week", "bereavement", True),
+        ("hatte nen Schlaganfall, mir fällt das schwer", "vulnerability", False),
+    ],
+)
+async def test_the_keyword_net_catches_what_the_classifier_read_otherwise(
+    domain: dict[str, Any], words: str, reason: str, handed_off: bool
+) -> None:
+    tracker = make_tracker(
+        text=words, intent="ask_claim_details", slots=verified_slots("260000117")
+    )
+    result = await run(ActionGreet(), tracker, domain)
+    handoffs = rows(Handoff, conversation_id=tracker.sender_id)
+    if handed_off:
+        assert [h.reason for h in handoffs] == [reason]
+    else:  # checked first: "Verstehe ich richtig …?"
+        assert handoffs == []
+        assert result.slots["agent_reason"] == reason

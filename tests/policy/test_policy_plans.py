@@ -55,9 +55,10 @@ def test_54_92_claim_has_only_a_two_month_plan_of_equal_instalments() -> None:
     # The floor named as the monthly amount: two of 25.00 and a Schlussrate.
     at_floor = propose_plan(total=D("54.92"), today=TODAY, policy=P, monthly=D("25.00"))
     assert at_floor.allowed and amounts(at_floor.offer) == ["25.00", "25.00", "4.92"]
+    # Below the floor: the counter offer is the floor itself, with its Schlussrate.
     below = propose_plan(total=D("54.92"), today=TODAY, policy=P, monthly=D("20.00"))
     assert below.reasons == ("instalment_below_minimum",)
-    assert amounts(below.offer) == ["27.46", "27.46"]
+    assert amounts(below.offer) == ["25.00", "25.00", "4.92"]
     asked_three = propose_plan(total=D("54.92"), today=TODAY, policy=P, months=3)
     assert asked_three.reasons == ("instalment_below_minimum",)
     assert amounts(asked_three.offer) == ["27.46", "27.46"]
@@ -117,8 +118,8 @@ def test_monthly_plan_amounts() -> None:
 def test_476_68_claim_below_the_lowest_plan() -> None:
     decision = propose_plan(total=D("476.68"), today=TODAY, policy=P, monthly=D("20.00"))
     assert not decision.allowed and decision.reasons == ("instalment_below_minimum",)
-    # The nearest compliant plan: the longest of equal instalments, 19 months.
-    assert amounts(decision.offer) == ["25.08"] * 18 + ["25.24"]
+    # The nearest compliant plan: the floor each month and a Schlussrate, 20 months.
+    assert amounts(decision.offer) == ["25.00"] * 19 + ["1.68"]
 
 
 @pytest.mark.parametrize(
@@ -332,11 +333,9 @@ def test_plans_by_monthly_sum_to_the_cent(total: Decimal, monthly: int) -> None:
     if decision.allowed:
         check_monthly_plan(decision.offer, total, offer_m)
     else:
-        # Below the floor: the nearest compliant plan, the longest of equal instalments.
+        # Below the floor: the nearest compliant plan, the floor each month and a Schlussrate.
         assert decision.reasons == ("instalment_below_minimum",)
-        check_plan(decision.offer, total)
-        assert decision.offer is not None
-        assert decision.offer.months == longest_plan_months(total=total, policy=P)
+        check_monthly_plan(decision.offer, total, floor)
 
 
 @settings(deadline=None)

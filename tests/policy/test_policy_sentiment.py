@@ -113,3 +113,11 @@ def test_bad_readings_are_refused(readings: list[tuple[str, float]]) -> None:
 def test_bad_thresholds_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(InvalidRequest):
         SentimentThresholds(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explicit_abuse_offers_a_person_whatever_the_reading() -> None:
+    for readings in ([], [("neutral", 0.9)], [("positive", 0.8)]):
+        decision = escalation_decision(readings=readings, abusive=True)
+        assert decision.escalate and decision.acknowledge == ANGRY
+        assert decision.handoff_reason == NEGATIVE_SENTIMENT
+        assert decision.reason_codes == (NEGATIVE_SENTIMENT, "sentiment_explicit_abuse")
