@@ -42,6 +42,9 @@ _NEGATION = re.compile(
 )
 
 
+_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*(?:,\d{1,2})?(?![\d.,]\d)")
+
+
 def names_pending_amount(turn: Turn) -> bool:
     """Tell whether the debtor accepts the offer awaiting a yes by naming its amount."""
     pending = turn.slot("pending_offer")
@@ -51,10 +54,16 @@ def names_pending_amount(turn: Turn) -> bool:
         turn.text.casefold()
     ):
         return False
-    named = turn.amount()
     instalments = pending.get("instalments") or []
     agreed = instalments[0]["amount"] if instalments else pending.get("amount")
-    return named is not None and agreed is not None and named == Decimal(str(agreed))
+    if agreed is None:
+        return False
+    # The NLU takes a bare number for an amount only in a sentence about paying; here
+    # any number in the message that is the offer's own amount will do ("dann halt 200").
+    named = {turn.amount()} | {
+        Decimal(n.replace(".", "").replace(",", ".")) for n in _NUMBER.findall(turn.text)
+    }
+    return Decimal(str(agreed)) in named
 
 
 def language_events(turn: Turn) -> list[EventType]:
