@@ -161,6 +161,8 @@ class Turn:
     mood: str | None = None
     # What the bot already said in this turn (earlier actions of the same message).
     said: tuple[str, ...] = ()
+    # The gateway found insults or threats in so many words (policy.abuse).
+    abusive: bool = False
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, domain: dict[str, Any]) -> Turn:
@@ -188,6 +190,7 @@ class Turn:
             intent_confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
             mood=metadata.get("mood") if metadata.get("mood") in ("angry", "distressed") else None,
             said=_said_this_turn(tracker.events),
+            abusive=metadata.get("abusive") is True,
         )
 
     def slot(self, name: str) -> Any:

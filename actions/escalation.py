@@ -71,6 +71,10 @@ async def confirm_or_hand_off(
     """Hand off now when the reason is plain or needs no check; else ask the debtor."""
     if reason not in CONFIRM_FIRST or stated_plainly(turn, reason):
         return await hand_off(turn, dispatcher, reason)
+    if turn.abusive:
+        # Insults the classifier read as an uncertain reason: what the message plainly is,
+        # is abuse, and the gateway offers a person for that right after this turn.
+        return []
     return await check_reason(turn, dispatcher, reason)
 
 

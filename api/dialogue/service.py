@@ -239,11 +239,14 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
         )
         if mood is not None and mood.acknowledge:
             metadata["mood"] = mood.acknowledge
+        if abusive:
+            metadata["abusive"] = True
         replies = await gateway.rasa.send(
             sender=inbound.sender, text=inbound.text, metadata=metadata
         )
         if mood is not None and mood.escalate:
             metadata.pop("mood", None)
+            metadata.pop("abusive", None)
             replies += await _offer_person(gateway, inbound.sender, mood, recorded, metadata)
         await _store_and_publish(inbound.sender, replies, gateway.bus)
         return waiting + replies

@@ -249,3 +249,19 @@ async def test_the_keyword_net_catches_what_the_classifier_read_otherwise(
     else:  # checked first: "Verstehe ich richtig …?"
         assert handoffs == []
         assert result.slots["agent_reason"] == reason
+
+
+async def test_abuse_read_as_an_unsure_reason_is_left_to_the_offer_of_a_person(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="I am so sick of you thieves, you parasites should rot",
+        intent="vulnerability",
+        confidence=UNSURE,
+        metadata={"abusive": True, "mood": "angry"},
+        slots=verified_slots("260000117"),
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    assert result.texts == []
+    assert "awaiting" not in result.slots
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
