@@ -54,16 +54,26 @@ def names_pending_amount(turn: Turn) -> bool:
         turn.text.casefold()
     ):
         return False
+    agreed = pending_amount(pending)
+    return agreed is not None and agreed in named_amounts(turn)
+
+
+def pending_amount(pending: dict[str, Any]) -> Decimal | None:
+    """Return the amount a debtor would name for an offer: its instalment, else its amount."""
     instalments = pending.get("instalments") or []
     agreed = instalments[0]["amount"] if instalments else pending.get("amount")
-    if agreed is None:
-        return False
-    # The NLU takes a bare number for an amount only in a sentence about paying; here
-    # any number in the message that is the offer's own amount will do ("dann halt 200").
-    named = {turn.amount()} | {
-        Decimal(n.replace(".", "").replace(",", ".")) for n in _NUMBER.findall(turn.text)
-    }
-    return Decimal(str(agreed)) in named
+    return None if agreed is None else Decimal(str(agreed))
+
+
+def named_amounts(turn: Turn) -> set[Decimal]:
+    """Return the amounts a message names: the NLU's, and any bare number in it.
+
+    The NLU takes a bare number for an amount only in a sentence about paying; next to a
+    pending offer any number counts ("dann halt 200", "ok 25 is doable").
+    """
+    found = {Decimal(n.replace(".", "").replace(",", ".")) for n in _NUMBER.findall(turn.text)}
+    named = turn.amount()
+    return found | ({named} if named is not None else set())
 
 
 def language_events(turn: Turn) -> list[EventType]:

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarte
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
-from actions.base import QuittAction, start_verification
+from actions.base import QuittAction, named_amounts, pending_amount, start_verification
 from actions.claims import (
     CANNOT_PAY,
     gentle_options,
@@ -175,8 +175,16 @@ class ActionAffirm(QuittAction):
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Act on what the yes refers to."""
-        awaiting = turn.slot("awaiting")
-        if awaiting == "confirm_offer" and turn.slot("pending_offer") and turn.verified:
+        awaiting, pending = turn.slot("awaiting"), turn.slot("pending_offer")
+        if awaiting == "confirm_offer" and pending and turn.verified:
+            named = named_amounts(turn)
+            if named and pending_amount(pending) not in named and not turn.date():
+                # "ok, 25 is doable" to an offer of 49.30: a yes to another amount is a
+                # new request, never a promise of what the debtor did not name.
+                claims = await selected_claims(turn)
+                if claims:
+                    kind = "settlement" if pending["kind"] == "settlement" else "instalment_plan"
+                    return await make_offer(turn, dispatcher, claims, kind, amount=max(named))
             return await accept_pending(turn, dispatcher)
         if awaiting == "offer_agent":
             return await hand_off(turn, dispatcher, turn.slot("agent_reason") or "human_request")

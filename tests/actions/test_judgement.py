@@ -178,9 +178,7 @@ def test_choose_language(
     expected: tuple[str, bool],
 ) -> None:
     assert (
-        choose_language(
-            current=current, guess=guess, hint=hint, text=words, first_message=first
-        )
+        choose_language(current=current, guess=guess, hint=hint, text=words, first_message=first)
         == expected
     )
 
@@ -265,3 +263,27 @@ async def test_abuse_read_as_an_unsure_reason_is_left_to_the_offer_of_a_person(
     assert result.texts == []
     assert "awaiting" not in result.slots
     assert rows(Handoff, conversation_id=tracker.sender_id) == []
+
+
+async def test_a_yes_naming_another_amount_is_a_new_request_not_a_promise(
+    domain: dict[str, Any],
+) -> None:
+    asked = make_tracker(
+        text="could I pay in instalments?",
+        intent="ask_instalments",
+        slots=verified_slots("260000117"),
+    )
+    pending = (await run(ActionOffer(), asked, domain)).slots["pending_offer"]
+    assert pending["instalments"][0]["amount"] != "25.00"  # the default plan
+    slots = verified_slots("260000117", awaiting="confirm_offer", pending_offer=pending)
+    tracker = make_tracker(text="ok 25 is doable I suppose", intent="affirm", slots=slots)
+    result = await run(ActionAffirm(), tracker, domain)
+    assert rows(Promise, idempotency_key=idempotency_key(tracker.sender_id, pending)) == []
+    assert [i["amount"] for i in result.slots["pending_offer"]["instalments"][:2]] == [
+        "25.00",
+        "25.00",
+    ]
+    # A plain yes still records what was offered.
+    plain_yes = make_tracker(text="yes", intent="affirm", slots=slots, sender_id="plain-yes")
+    await run(ActionAffirm(), plain_yes, domain)
+    assert rows(Promise, idempotency_key=idempotency_key("plain-yes", pending))
