@@ -124,8 +124,10 @@ class QuittAction(Action):
 
     #: Whether the action may only run once identity is verified.
     needs_verification = False
-    #: Whether the debtor naming the pending offer's own amount accepts it.
-    accepts_named_amount = True
+    #: Whether the shared pre-steps read the message in its context first: the keyword
+    #: net, a reference that picks a claim, the pending offer's own amount as a yes.
+    #: Handoffs, the offer of a person and a "no" act on their own words.
+    reads_in_context = True
     #: Whether the action opens with an acknowledgement of a strong mood (handoffs
     #: and the offer of a person have words of their own).
     acknowledges_mood = True
@@ -161,20 +163,20 @@ class QuittAction(Action):
         if turn.language_detected:
             await store.set_language(turn.sender_id, turn.channel, turn.language)
         events += language_events(turn)
-        if self.accepts_named_amount:
+        if self.reads_in_context:
             caught = await safety_net(turn, dispatcher)
             if caught is not None:
                 return events + caught
         if self.needs_verification and not turn.verified:
             return events + await start_verification(turn, self.goal(turn))
-        if self.accepts_named_amount and turn.slot("awaiting") == "choose_claim" and turn.verified:
+        if self.reads_in_context and turn.slot("awaiting") == "choose_claim" and turn.verified:
             # A reference or list number picks the claim, whatever else the message says.
             from actions.claims import picked_claims, select  # (claims builds on this module)
 
             picked = await picked_claims(turn)
             if picked:
                 return events + await select(turn, dispatcher, picked, goal=turn.slot("goal"))
-        if self.accepts_named_amount and names_pending_amount(turn):
+        if self.reads_in_context and names_pending_amount(turn):
             # "hm naja gut, dann halt 200": the offer's own amount, said back, is a yes.
             return events + await accept_pending(turn, dispatcher)
         return events + await self.handle(turn, dispatcher)

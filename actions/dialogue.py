@@ -200,7 +200,7 @@ class ActionAffirm(QuittAction):
 class ActionDeny(QuittAction):
     """A no: to an offer (look for another way, or an agent), or to an agent."""
 
-    accepts_named_amount = False
+    reads_in_context = False
 
     def name(self) -> str:
         """Name the action."""
@@ -289,7 +289,7 @@ class ActionHandoff(QuittAction):
         return "action_handoff"
 
     acknowledges_mood = False
-    accepts_named_amount = False
+    reads_in_context = False
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Hand off with the reason the message gives (checked first when not plain)."""
@@ -307,7 +307,7 @@ class ActionOfferAgent(QuittAction):
     """Sustained or explicit anger or distress: offer a person; the debtor decides."""
 
     acknowledges_mood = False
-    accepts_named_amount = False
+    reads_in_context = False
 
     def name(self) -> str:
         """Name the action."""

@@ -49,6 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from api.claims import csvfile
 from api.config import ROOT
 from api.db import make_engine
 from api.db.migrate import upgrade
@@ -76,25 +77,8 @@ SUBJECTS = [
     "Mitgliedsbeitrag Vertrag {n}",
     "Mobilfunkrechnung {n}",
 ]
-COLUMNS = [
-    "reference",
-    "creditor",
-    "subject",
-    "contract_date",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "principal",
-    "interest",
-    "fees",
-    "status",
-    "debtor_name",
-    "date_of_birth",
-    "postcode",
-    "phone",
-    "email",
-    "language",
-]
+# The CSV header the importer reads (CONTRACT §2): claim columns, then the debtor's.
+COLUMNS = [*csvfile.CLAIM_COLUMNS, *csvfile.DEBTOR_COLUMNS]
 
 
 # --- the files -----------------------------------------------------------------------
@@ -171,7 +155,7 @@ def write_files(directory: Path, count: int, seed: int) -> dict[str, Path]:
             person = claim["debtor"]
             writer.writerow(
                 [
-                    *(_german(claim[c]) for c in COLUMNS[:11]),
+                    *(_german(claim[c]) for c in csvfile.CLAIM_COLUMNS),
                     person["name"],
                     _german(person["date_of_birth"]),
                     *(person[c] for c in ("postcode", "phone", "email", "language")),
