@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
@@ -38,11 +38,15 @@ class Creditor(Base):
 
 
 class Debtor(Base):
-    """A person who owes; identified on import by name and date of birth."""
+    """A person who owes.
+
+    Name and date of birth alone do not identify a person (two people may share
+    both); the import decides who is who (api/claims/identity.py).
+    """
 
     __tablename__ = "debtors"
     __table_args__ = (
-        UniqueConstraint("name", "date_of_birth", name="uq_debtors_name_date_of_birth"),
+        Index("ix_debtors_name_date_of_birth", "name", "date_of_birth"),
         CheckConstraint(_in("language", LANGUAGES), name="language"),
     )
 
@@ -53,6 +57,8 @@ class Debtor(Base):
     phone: Mapped[str | None] = mapped_column(String(16), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2), default="de", server_default="de")
+    # The creditor's own id of this person (`debtor.external_id` in claims files).
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     claims: Mapped[list[Claim]] = relationship(back_populates="debtor")
 
