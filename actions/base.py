@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import store
 from actions.context import Turn, extract_reference
 from actions.escalation import hand_off, safety_net
+from actions.identity import expire_identity
 from actions.offers import accept_pending
 from actions.texts import say, text
 from api.config import get_settings
@@ -158,6 +159,9 @@ class QuittAction(Action):
             events = await hand_off(turn, dispatcher, "crisis")
             return [*events, *disclosure(turn, dispatcher), FollowupAction("action_listen")]
         events = disclosure(turn, dispatcher)
+        was_verified = turn.verified
+        turn, expired = expire_identity(turn, dispatcher)
+        events += expired
         if self.acknowledges_mood:
             acknowledge(turn, dispatcher)
         if turn.language_detected:
@@ -168,7 +172,9 @@ class QuittAction(Action):
             if caught is not None:
                 return events + caught
         if self.needs_verification and not turn.verified:
-            return events + await start_verification(turn, self.goal(turn))
+            # Rules open the identity check for a conversation that was never verified;
+            # one whose identity just expired asks for the check itself.
+            return events + await start_verification(turn, self.goal(turn), followup=was_verified)
         if self.reads_in_context and turn.slot("awaiting") == "choose_claim" and turn.verified:
             # A reference or list number picks the claim, whatever else the message says.
             from actions.claims import picked_claims, select  # (claims builds on this module)

@@ -131,6 +131,26 @@ def choose_language(
     return chosen, guess is not None and guess[0] == chosen
 
 
+def _idle_minutes(events: list[dict[str, Any]]) -> float:
+    """Return the minutes between the debtor's latest message and the one before it.
+
+    External intents (the gateway's sentiment trigger) are no messages; without an
+    earlier message, or without timestamps, the debtor was never idle (0).
+    """
+    stamps = [
+        float(e["timestamp"])
+        for e in events
+        if e.get("event") == "user"
+        and isinstance(e.get("timestamp"), int | float)
+        and not str((e.get("parse_data") or {}).get("intent", {}).get("name", "")).startswith(
+            "EXTERNAL_"
+        )
+    ]
+    if len(stamps) < 2:
+        return 0.0
+    return max(0.0, (stamps[-1] - stamps[-2]) / 60)
+
+
 def _said_this_turn(events: list[dict[str, Any]]) -> tuple[str, ...]:
     """Return the bot's texts since the debtor's latest message."""
     said: list[str] = []
@@ -163,6 +183,8 @@ class Turn:
     said: tuple[str, ...] = ()
     # The gateway found insults or threats in so many words (policy.abuse).
     abusive: bool = False
+    # Minutes of silence before this message (identity expires after the policy's TTL).
+    idle_minutes: float = 0.0
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, domain: dict[str, Any]) -> Turn:
@@ -191,6 +213,7 @@ class Turn:
             mood=metadata.get("mood") if metadata.get("mood") in ("angry", "distressed") else None,
             said=_said_this_turn(tracker.events),
             abusive=metadata.get("abusive") is True,
+            idle_minutes=_idle_minutes(tracker.events),
         )
 
     def slot(self, name: str) -> Any:

@@ -26,6 +26,7 @@ from actions.escalation import (
     hand_off,
     offer_events,
 )
+from actions.identity import session_carry_over
 from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
 from actions.terms import plan_months
 from actions.texts import LANGUAGES, say
@@ -45,7 +46,7 @@ _REPLIES = {
 
 
 class ActionSessionStart(Action):
-    """Starts a session: carries slots over, takes the channel's language hint, re-discloses."""
+    """Starts a session: keeps the language, drops the identity, re-discloses."""
 
     def name(self) -> str:
         """Name the action."""
@@ -55,10 +56,9 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Return the session start events."""
-        events: list[EventType] = [SessionStarted()]
-        for name, value in tracker.slots.items():
-            if value is not None and name not in ("requested_slot", "session_started_metadata"):
-                events.append(SlotSet(name, value))
+        # Identity lasts one conversation: only the language (and a person's hold)
+        # carry over; the next answer says plainly why the bot checks again.
+        events: list[EventType] = [SessionStarted(), *session_carry_over(tracker.slots)]
         metadata = tracker.get_slot("session_started_metadata") or {}
         if metadata.get("language") in LANGUAGES:
             events.append(SlotSet("language", metadata["language"]))

@@ -83,6 +83,9 @@ class CreditorPolicy:
     max_deferrals: int = 1
     max_verification_failures: int = 3
     lockout_minutes: int = 30
+    # A verified identity holds for one conversation: a new session or this many
+    # minutes without a message from the debtor need a new check.
+    verification_ttl_minutes: int = 30
     contact_hours: ContactHours = DEFAULT_CONTACT_HOURS
     # Months proposed when a debtor asks for a plan without naming an amount or a term.
     default_plan_months: int = 6
@@ -113,7 +116,12 @@ class CreditorPolicy:
             found.append(("settlement_max_discount", "must be a finite decimal"))
         elif not Decimal(0) <= discount < 1:
             found.append(("settlement_max_discount", "must be at least 0 and below 1"))
-        minimum = {"max_months": 2, "max_verification_failures": 1, "default_plan_months": 2}
+        minimum = {
+            "max_months": 2,
+            "max_verification_failures": 1,
+            "default_plan_months": 2,
+            "verification_ttl_minutes": 1,
+        }
         for key in (
             "max_months",
             "first_instalment_days",
@@ -123,6 +131,7 @@ class CreditorPolicy:
             "max_deferrals",
             "max_verification_failures",
             "lockout_minutes",
+            "verification_ttl_minutes",
             "default_plan_months",
         ):
             value = getattr(self, key)

@@ -87,11 +87,14 @@ async def test_every_action_discloses_once(
     assert "Ich bin Quitt" not in later.text
 
 
-async def test_a_new_session_discloses_again_and_keeps_the_rest(domain: dict[str, Any]) -> None:
+async def test_a_new_session_discloses_again_and_drops_the_identity(
+    domain: dict[str, Any],
+) -> None:
     tracker = make_tracker(
         slots={
             **verified_slots("260000117"),
             "language": "de",
+            "goal": {"kind": "full"},
             "requested_slot": "identity_proof",
             "session_started_metadata": {"language": "en"},
         }
@@ -101,12 +104,65 @@ async def test_a_new_session_discloses_again_and_keeps_the_rest(domain: dict[str
     last = result.events[-1]
     assert (last["event"], last["name"]) == ("action", "action_listen")
     assert result.slots["disclosed"] is False
-    assert result.slots["verified"] is True
-    assert result.slots["selected_claims"] == ["260000117"]
+    for identity in ("verified", "selected_claims", "claim_reference", "debtor_id", "goal"):
+        assert identity not in result.slots  # back to its initial value after SessionStarted
+    assert result.slots["recheck"] is True
     assert result.slots["language"] == "en"  # the channel's hint wins over the old slot
     assert "requested_slot" not in result.slots
     assert "session_started_metadata" not in result.slots
     assert result.messages == []
+
+
+async def test_a_new_session_of_an_unverified_debtor_keeps_only_the_language(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(slots={"language": "en", "claim_reference": "260000117"})
+    result = await run(ActionSessionStart(), tracker, domain)
+    assert result.slots == {"language": "en", "disclosed": False}
+
+
+async def test_after_a_new_session_the_bot_says_why_it_checks_again(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="Wie hoch ist meine Forderung?",
+        intent="ask_claim_details",
+        slots={"language": "de", "disclosed": True, "recheck": True},
+    )
+    result = await run(ActionExplainClaim(), tracker, domain)
+    assert "noch einmal" in result.texts[0]
+    assert result.slots["recheck"] is False
+    assert "412,50" not in result.text and "475,68" not in result.text
+    assert "goal" in result.slots  # the identity check comes next (rule)
+
+
+def _user_at(text: str, intent: str, minute: float) -> dict[str, Any]:
+    return {**user_event(text, intent), "timestamp": 1_700_000_000 + minute * 60}
+
+
+@pytest.mark.parametrize(("silence", "expired"), [(29.5, False), (31, True)])
+async def test_identity_expires_after_the_policys_silence(
+    domain: dict[str, Any], silence: float, expired: bool
+) -> None:
+    tracker = make_tracker(
+        text="Wie hoch ist meine Forderung?",
+        intent="ask_claim_details",
+        slots=verified_slots("260000117", language="en"),
+        events=[
+            _user_at("hi", "greet", 0),
+            _user_at("Wie hoch ist meine Forderung?", "ask_claim_details", silence),
+        ],
+    )
+    result = await run(ActionExplainClaim(), tracker, domain)
+    if expired:
+        assert "once more" in result.texts[0]
+        assert result.slots["verified"] is False
+        assert result.slots["selected_claims"] is None
+        assert "475.68" not in result.text and "412.50" not in result.text
+        assert {"event": "followup", "timestamp": None, "name": "verify_form"} in result.events
+    else:
+        assert "verified" not in result.slots
+        assert "475.68" in result.text
 
 
 async def test_a_detected_language_is_stored_for_the_gateway(domain: dict[str, Any]) -> None:
