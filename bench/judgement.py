@@ -1119,6 +1119,10 @@ def _select(
     if args.split != "all":
         messages = [m for m in messages if m.split == args.split]
         conversations = [c for c in conversations if c.split == args.split]
+    if args.prefix:
+        prefixes = tuple(args.prefix)
+        messages = [m for m in messages if m.id.startswith(prefixes)]
+        conversations = [c for c in conversations if c.id.startswith(prefixes)]
     if args.id:
         wanted = set(args.id)
         messages = [m for m in messages if m.id in wanted]
@@ -1138,6 +1142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most N items per language and kind")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--id", action="append", help="only this item (repeatable; dev items!)")
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        help="only items whose id starts so, e.g. one round's authors: dec- enc- cvc- (repeatable)",
+    )
     parser.add_argument("--model", type=Path, default=MODEL)
     args = parser.parse_args(argv)
     if not args.model.exists():
