@@ -86,6 +86,9 @@ class CreditorPolicy:
     # A verified identity holds for one conversation: a new session or this many
     # minutes without a message from the debtor need a new check.
     verification_ttl_minutes: int = 30
+    # Days a settled claim's conversations keep their transcripts before they are
+    # anonymised (GDPR Art. 5(1)(e)); long enough to answer questions about the payment.
+    transcript_retention_days: int = 90
     contact_hours: ContactHours = DEFAULT_CONTACT_HOURS
     # Months proposed when a debtor asks for a plan without naming an amount or a term.
     default_plan_months: int = 6
@@ -121,6 +124,7 @@ class CreditorPolicy:
             "max_verification_failures": 1,
             "default_plan_months": 2,
             "verification_ttl_minutes": 1,
+            "transcript_retention_days": 1,
         }
         for key in (
             "max_months",
@@ -132,6 +136,7 @@ class CreditorPolicy:
             "max_verification_failures",
             "lockout_minutes",
             "verification_ttl_minutes",
+            "transcript_retention_days",
             "default_plan_months",
         ):
             value = getattr(self, key)
