@@ -97,6 +97,7 @@ def _people(rng: random.Random, count: int) -> list[dict[str, Any]]:
                 "phone": f"+4915{rng.randrange(10**9, 10**10)}",
                 "email": f"person{index}@example.de",
                 "language": rng.choice(("de", "de", "de", "en")),
+                "external_id": f"D{index:07d}",  # the creditor's own debtor id
             }
         )
     return people
@@ -159,6 +160,7 @@ def write_files(directory: Path, count: int, seed: int) -> dict[str, Path]:
                     person["name"],
                     _german(person["date_of_birth"]),
                     *(person[c] for c in ("postcode", "phone", "email", "language")),
+                    person["external_id"],
                 ]
             )
             entry = {

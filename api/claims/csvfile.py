@@ -50,6 +50,9 @@ DEBTOR_COLUMNS: Final = {
     "phone": "phone",
     "email": "email",
     "language": "language",
+    # The creditor's own id of the debtor; prefixed like `debtor_name`, as a bare
+    # `external_id` would read as the claim's.
+    "debtor_external_id": "external_id",
 }
 REQUIRED_COLUMNS: Final = (
     "reference",
@@ -274,7 +277,7 @@ def row_name(number: int, data: Any = None) -> str:
 def column_name(loc: tuple[int | str, ...]) -> str:
     """Name the column of a pydantic error location: `("debtor", "name")` -> `debtor_name`."""
     if loc[:1] == ("debtor",) and len(loc) > 1:
-        return "debtor_name" if loc[1] == "name" else str(loc[1])
+        return f"debtor_{loc[1]}" if loc[1] in ("name", "external_id") else str(loc[1])
     return ".".join(str(part) for part in loc) or "row"
 
 

@@ -1,15 +1,18 @@
 """Who a claim's debtor is: the one place that decides when two rows are the same person.
 
-Today a debtor is identified by name and date of birth (the unique key of the
-`debtors` table). Changing that rule means changing `debtor_key`, `stored_key`
-and `find_debtors` together, nothing else.
+Name and date of birth are not enough: two people may share both (a common
+name, the same day). Rows with the same name and date of birth are one person
+only when a further fact agrees: the postcode, the phone number, the e-mail
+address or the creditor's own debtor id (`external_id`). Otherwise they are two
+debtors, and the import says so. Changing that rule means changing `debtor_key`,
+`same_facts` and `find_debtors` together, nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sqlalchemy import Connection, Table
 
@@ -18,25 +21,37 @@ from api.claims.rows import ClaimRow
 from api.claims.tablerows import TableRows
 from api.db import Base
 
+# Name and date of birth: who *may* be the same person (and is looked up by).
 DebtorKey = tuple[str, date]
 
 debtors: Table = Base.metadata.tables["debtors"]
 
 
 class Details(NamedTuple):
-    """A debtor's contact details: what a later row of the same person may change."""
+    """A debtor's details beyond the key: what a later row of the same person may change."""
 
     postcode: str
     phone: str | None
     email: str | None
     language: str
+    external_id: str | None
 
+
+# The facts of which one must agree for two rows with the same key to be one person.
+FACTS: Final = ("postcode", "phone", "email", "external_id")
+# How messages name the facts: "no postcode, phone, email or debtor id in common".
+FACT_NAMES: Final = {
+    "postcode": "postcode",
+    "phone": "phone",
+    "email": "email",
+    "external_id": "debtor id",
+}
 
 _COLUMNS = ("id", "name", "date_of_birth", *Details._fields)
 
 
 def debtor_key(row: ClaimRow) -> DebtorKey:
-    """Return the key that identifies a claim's debtor: name and date of birth."""
+    """Return the key under which a claim's debtor is looked up: name and date of birth."""
     return row.name, row.date_of_birth
 
 
@@ -46,8 +61,37 @@ def stored_key(name: str, date_of_birth: date) -> DebtorKey:
 
 
 def details(row: ClaimRow) -> Details:
-    """Return the contact details a claim gives for its debtor."""
-    return Details(row.postcode, row.phone, row.email, row.language)
+    """Return the details a claim gives for its debtor."""
+    return Details(row.postcode, row.phone, row.email, row.language, row.external_id)
+
+
+def _fact(name: str, value: str | None) -> str | None:
+    """Return a fact as it is compared: postcodes without spaces, e-mail in any case."""
+    if value is None:
+        return None
+    if name == "postcode":
+        return value.replace(" ", "").upper()
+    if name == "email":
+        return value.casefold()
+    return value
+
+
+def same_facts(a: Details, b: Details) -> tuple[str, ...]:
+    """Name the facts two debtors of the same key share (none: two different people)."""
+    return tuple(
+        name
+        for name in FACTS
+        if (value := _fact(name, getattr(a, name))) is not None
+        and value == _fact(name, getattr(b, name))
+    )
+
+
+def fact_list(names: Sequence[str], conjunction: str) -> str:
+    """Name facts in a message: `postcode, phone or email`."""
+    words = [FACT_NAMES[name] for name in names]
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
 def debtor_rows(connection: Connection) -> TableRows:
@@ -57,13 +101,15 @@ def debtor_rows(connection: Connection) -> TableRows:
 
 def find_debtors(
     rows: TableRows, keys: Collection[DebtorKey]
-) -> dict[DebtorKey, tuple[int, Details]]:
-    """Find stored debtors by key: {key: (id, details)}."""
-    # By name (the unique index leads with it), then the exact key: a plain IN list is
+) -> dict[DebtorKey, list[tuple[int, Details]]]:
+    """Find the stored debtors of each key: {key: [(id, details), ...]}, by id."""
+    # By name (the index leads with it), then the exact key: a plain IN list is
     # quicker on both databases than a row-value IN of thousands of pairs.
-    found = {}
+    found: dict[DebtorKey, list[tuple[int, Details]]] = {}
     for debtor_id, name, born, *rest in rows.select_in("name", list({n for n, _ in keys})):
         key = stored_key(name, born)
         if key in keys:
-            found[key] = (debtor_id, Details(*rest))
+            found.setdefault(key, []).append((debtor_id, Details(*rest)))
+    for persons in found.values():
+        persons.sort()
     return found

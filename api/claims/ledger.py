@@ -2,7 +2,9 @@
 
 An import must remember every reference it has read (a second one is an error)
 and every person it has met (a later row of the same person wins, and is
-reported). Dictionaries are quickest and cost about 0.6 KB a claim; past
+reported). Several people may share a name and date of birth (one key), so the
+ledger finds the persons met by key, each with its own id. Dictionaries are
+quickest and cost about 0.6 KB a claim; past
 `MEMORY_LIMIT` entries (some 100 MB) the ledger moves to a scratch SQLite file
 beside the import, read and written a batch at a time, so memory stays flat
 however long the file is. The file is deleted when the import ends.
@@ -27,22 +29,30 @@ _SEPARATOR: Final = "\x1f"  # in no name, date, postcode, phone number or email 
 
 @dataclass(slots=True)
 class Person:
-    """A debtor met in this import."""
+    """A debtor met in this import (or a stored one it may meet)."""
 
-    id: int | None  # None until inserted (and for good in a dry run)
+    # The debtor's id. A person the import creates has 0 until its batch ends, then
+    # the id it is inserted with; in a dry run a negative stand-in (-1, -2, ...).
+    id: int
+    key: DebtorKey
     written: Details | None  # the details stored now (None: not stored)
     details: Details  # the details in force: those of the latest row
-    position: int  # the person's latest row
+    position: int | None  # the person's latest row; None: stored, not met in this import
     new: bool  # created by this import
 
 
-Pending = tuple[Any, ...]  # (postcode, phone, email, language, id)
+def met_order(person: Person) -> tuple[bool, int]:
+    """Order the persons of one key: stored debtors by id, then new ones as created."""
+    return person.new, abs(person.id)
+
+
+Pending = tuple[Any, ...]  # (postcode, phone, email, language, external_id, id)
 
 
 class _Book(Protocol):
     def record_references(self, positions: Mapping[str, int]) -> dict[str, int]: ...
-    def persons(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, Person]: ...
-    def save(self, persons: Mapping[DebtorKey, Person]) -> None: ...
+    def met(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, list[Person]]: ...
+    def save(self, persons: Iterable[Person]) -> None: ...
     def counts(self) -> tuple[int, int, int]: ...
     def pending(self) -> Iterator[list[Pending]]: ...
     def size(self) -> int: ...
@@ -54,7 +64,8 @@ class _InMemory:
 
     def __init__(self) -> None:
         self.references: dict[str, int] = {}
-        self.people: dict[DebtorKey, Person] = {}
+        self.people: dict[DebtorKey, list[Person]] = {}
+        self.count = 0
 
     def record_references(self, positions: Mapping[str, int]) -> dict[str, int]:
         earlier = {ref: self.references[ref] for ref in positions if ref in self.references}
@@ -62,36 +73,45 @@ class _InMemory:
             self.references.setdefault(ref, position)
         return earlier
 
-    def persons(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, Person]:
-        return {key: self.people[key] for key in keys if key in self.people}
+    def met(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, list[Person]]:
+        return {key: sorted(self.people[key], key=met_order) for key in keys if key in self.people}
 
-    def save(self, persons: Mapping[DebtorKey, Person]) -> None:
-        self.people.update(persons)
+    def save(self, persons: Iterable[Person]) -> None:
+        # The persons met are the very objects handed out by `met`: only new ones are added.
+        for person in persons:
+            group = self.people.setdefault(person.key, [])
+            if not any(known is person for known in group):
+                group.append(person)
+                self.count += 1
+
+    def everyone(self) -> Iterator[Person]:
+        """Yield every person met."""
+        for group in self.people.values():
+            yield from group
 
     def counts(self) -> tuple[int, int, int]:
         created = updated = 0
-        for person in self.people.values():
+        for person in self.everyone():
             if person.new:
                 created += 1
             elif person.details != person.written:
                 updated += 1
-        return created, updated, len(self.people) - created - updated
+        return created, updated, self.count - created - updated
 
     def pending(self) -> Iterator[list[Pending]]:
         changed = [
-            (*p.details, p.id)
-            for p in self.people.values()
-            if p.id is not None and p.details != p.written
+            (*p.details, p.id) for p in self.everyone() if p.id > 0 and p.details != p.written
         ]
         for start in range(0, len(changed), _CHUNK):
             yield changed[start : start + _CHUNK]
 
     def size(self) -> int:
-        return len(self.references) + len(self.people)
+        return len(self.references) + self.count
 
     def close(self) -> None:
         self.references.clear()
         self.people.clear()
+        self.count = 0
 
 
 def _text(parts: Iterable[Any]) -> str:
@@ -99,8 +119,8 @@ def _text(parts: Iterable[Any]) -> str:
 
 
 def _details(text: str) -> Details:
-    postcode, phone, email, language = text.split(_SEPARATOR)
-    return Details(postcode, phone or None, email or None, language)
+    postcode, phone, email, language, external_id = text.split(_SEPARATOR)
+    return Details(postcode, phone or None, email or None, language, external_id or None)
 
 
 def _marks(count: int) -> str:
@@ -112,8 +132,9 @@ class _OnDisk:
 
     _SCHEMA: Final = (
         "CREATE TABLE refs (reference TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID",
-        "CREATE TABLE persons (key TEXT PRIMARY KEY, id INTEGER, position INTEGER NOT NULL, "
-        "new INTEGER NOT NULL, written TEXT, details TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE persons (id INTEGER PRIMARY KEY, key TEXT NOT NULL, "
+        "position INTEGER NOT NULL, new INTEGER NOT NULL, written TEXT, details TEXT NOT NULL)",
+        "CREATE INDEX persons_key ON persons (key)",
     )
 
     def __init__(self) -> None:
@@ -142,38 +163,42 @@ class _OnDisk:
         self._size += len(rows)
         return earlier
 
-    def persons(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, Person]:
+    def met(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, list[Person]]:
         by_text = {_text(key): key for key in keys}
         rows = self._db.execute(
             f"SELECT key, id, position, new, written, details FROM persons "
             f"WHERE key IN ({_marks(len(by_text))})",
             list(by_text),
         ).fetchall()
-        return {
-            by_text[text]: Person(
-                debtor_id,
-                None if written is None else _details(written),
-                _details(details),
-                position,
-                bool(new),
+        found: dict[DebtorKey, list[Person]] = {}
+        for text, debtor_id, position, new, written, details in rows:
+            key = by_text[text]
+            found.setdefault(key, []).append(
+                Person(
+                    debtor_id,
+                    key,
+                    None if written is None else _details(written),
+                    _details(details),
+                    position,
+                    bool(new),
+                )
             )
-            for text, debtor_id, position, new, written, details in rows
-        }
+        return {key: sorted(group, key=met_order) for key, group in found.items()}
 
-    def save(self, persons: Mapping[DebtorKey, Person]) -> None:
+    def save(self, persons: Iterable[Person]) -> None:
         before = self._db.total_changes
         self._db.executemany(
             "INSERT OR REPLACE INTO persons VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
-                    _text(key),
                     p.id,
+                    _text(p.key),
                     p.position,
                     int(p.new),
                     None if p.written is None else _text(p.written),
                     _text(p.details),
                 )
-                for key, p in persons.items()
+                for p in persons
             ],
         )
         self._size += self._db.total_changes - before  # an upper bound, which is enough
@@ -188,7 +213,7 @@ class _OnDisk:
 
     def pending(self) -> Iterator[list[Pending]]:
         cursor = self._db.execute(
-            "SELECT details, id FROM persons WHERE id IS NOT NULL AND written IS NOT details"
+            "SELECT details, id FROM persons WHERE id > 0 AND written IS NOT details"
         )
         while rows := cursor.fetchmany(_CHUNK):
             yield [(*_details(details), debtor_id) for details, debtor_id in rows]
@@ -222,9 +247,9 @@ class Ledger:
         references = list(book.references.items())
         for start in range(0, len(references), _CHUNK):
             disk.record_references(dict(references[start : start + _CHUNK]))
-        people = list(book.people.items())
+        people = list(book.everyone())
         for start in range(0, len(people), _CHUNK):
-            disk.save(dict(people[start : start + _CHUNK]))
+            disk.save(people[start : start + _CHUNK])
         book.close()
         self._book = disk
 
@@ -234,12 +259,12 @@ class Ledger:
         self._grown()
         return earlier
 
-    def persons(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, Person]:
-        """Return the persons already met, by key (change them, then `save` them)."""
-        return self._book.persons(keys)
+    def met(self, keys: Iterable[DebtorKey]) -> dict[DebtorKey, list[Person]]:
+        """Return the persons already met, by key, in `met_order` (change them, then `save`)."""
+        return self._book.met(keys)
 
-    def save(self, persons: Mapping[DebtorKey, Person]) -> None:
-        """Record the state of persons met (again) in a batch."""
+    def save(self, persons: Iterable[Person]) -> None:
+        """Record the state of persons met (again) in a batch; each has its final id."""
         self._book.save(persons)
         self._grown()
 
@@ -248,8 +273,8 @@ class Ledger:
         return self._book.counts()
 
     def pending(self) -> Iterator[list[Pending]]:
-        """Yield, in chunks, (postcode, phone, email, language, id) of stored debtors whose
-        stored details differ from those in force."""
+        """Yield, in chunks, (postcode, phone, email, language, external_id, id) of stored
+        debtors whose stored details differ from those in force."""
         return self._book.pending()
 
     def close(self) -> None:

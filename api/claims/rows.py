@@ -30,6 +30,7 @@ class ClaimRow(NamedTuple):
     phone: str | None
     email: str | None
     language: str
+    external_id: str | None  # the creditor's own id of the debtor
 
 
 def claim_row(position: int, claim: ClaimIn) -> ClaimRow:
@@ -54,6 +55,7 @@ def claim_row(position: int, claim: ClaimIn) -> ClaimRow:
         debtor.phone,
         debtor.email,
         debtor.language,
+        debtor.external_id,
     )
 
 

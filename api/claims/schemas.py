@@ -86,6 +86,17 @@ def parse_email(value: Any) -> str | None:
     return value
 
 
+def parse_external_id(value: Any) -> str | None:
+    """Accept the creditor's own debtor id (text or a whole number), or nothing."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("not a debtor id (text or a whole number)")
+    return value.strip() or None
+
+
 Amount = Annotated[Decimal, BeforeValidator(parse_amount)]
 IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
@@ -115,6 +126,10 @@ class DebtorIn(_In):
     phone: Annotated[str | None, BeforeValidator(parse_phone)] = None
     email: Annotated[str | None, BeforeValidator(parse_email)] = None
     language: Literal["de", "en"] = "de"
+    # The creditor's own id of this person: one more fact that tells people apart.
+    external_id: Annotated[str | None, BeforeValidator(parse_external_id), Field(max_length=64)] = (
+        None
+    )
 
 
 class ClaimIn(_In):
