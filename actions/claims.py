@@ -186,7 +186,11 @@ def gentle_options(
 async def selected_claims(turn: Turn) -> list[ClaimView]:
     """Return the claims currently chosen, still collectable."""
     references = turn.slot("selected_claims") or []
-    return [c for c in await store.claims_by_reference(references) if collectable(c)]
+    debtor_id = turn.slot("debtor_id")
+    if not references or debtor_id is None:
+        return []
+    chosen = await store.claims_by_reference(references, debtor_id=int(debtor_id))
+    return [c for c in chosen if collectable(c)]
 
 
 class ActionExplainClaim(QuittAction):

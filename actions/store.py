@@ -137,14 +137,18 @@ async def claims_of_debtor(debtor_id: int) -> list[ClaimView]:
     return await _run(work)
 
 
-async def claims_by_reference(references: Sequence[str]) -> list[ClaimView]:
-    """Return the claims with these references (unknown ones are skipped)."""
+async def claims_by_reference(references: Sequence[str], *, debtor_id: int) -> list[ClaimView]:
+    """Return the claims with these references that are the debtor's (others are skipped).
+
+    A conversation sees only the claims of the debtor it verified, whatever references
+    its slots hold: two people may share a name and a birthday, never their claims.
+    """
 
     def work(db_session: Session) -> list[ClaimView]:
         views = []
         for reference in references:
             claim = claims_service.get_by_reference(db_session=db_session, reference=reference)
-            if claim is not None:
+            if claim is not None and claim.debtor_id == debtor_id:
                 views.append(_view(db_session, claim))
         return views
 
