@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     worker_threads: int = 15
     # Protects Rasa's HTTP API (not its webhooks); `quitt run` makes one per start.
     rasa_token: SecretStr | None = None
+    # The REST channel (api/channels/rest.py) is for a website's backend and tests; the
+    # public website talks over socket.io. With a token set, every REST call must carry
+    # `Authorization: Bearer <token>`. In production the gateway refuses to start with an
+    # open REST channel unless rest_public says it is open on purpose.
+    rest_token: SecretStr | None = None
+    rest_public: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     rasa_port: int = 5005
@@ -83,6 +89,21 @@ class Settings(BaseSettings):
     voice_min_speech_ms: int = 200  # shorter sounds (a cough, a click) are no utterance
     voice_vad_aggressiveness: int = 2  # webrtcvad 0 (lenient) … 3 (strict)
     voice_reprompt_seconds: float = 8.0
+
+    @field_validator("rest_token")
+    @classmethod
+    def _unset_when_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        """Read an empty QUITT_REST_TOKEN as no token (never as the empty password)."""
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    def rest_channel_problem(self) -> str | None:
+        """Say why the gateway must not start with these REST settings (None: it may)."""
+        if self.environment == "production" and self.rest_token is None and not self.rest_public:
+            return (
+                "QUITT_REST_TOKEN is not set: in production the REST channel needs a bearer "
+                "token (or QUITT_REST_PUBLIC=true to leave it open on purpose)"
+            )
+        return None
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

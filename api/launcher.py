@@ -466,6 +466,10 @@ def _run(args: argparse.Namespace) -> int:
         rasa_replicas=settings.rasa_replicas,
         action_replicas=settings.action_replicas,
     )
+    problem = settings.rest_channel_problem()
+    if problem is not None:
+        print(f"quitt: {problem}", file=sys.stderr)
+        return 2
     if stack.rasa_replicas > 1 and not settings.redis_url:
         print(
             "quitt: several Rasa replicas need QUITT_REDIS_URL (the shared lock store)",

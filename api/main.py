@@ -202,7 +202,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    """Build the gateway app: channels, agent API, health and metrics."""
+    """Build the gateway app: channels, agent API, health and metrics.
+
+    Refuses (SystemExit, one line) settings the gateway must not serve with.
+    """
+    problem = get_settings().rest_channel_problem()
+    if problem is not None:
+        # Before anything listens; uvicorn and `quitt run` stop with this line alone.
+        raise SystemExit(f"quitt gateway: {problem}")
     app = FastAPI(
         title="Quitt gateway", version="0.1.0", lifespan=_lifespan, responses=ERROR_RESPONSES
     )

@@ -61,6 +61,7 @@ TEST_SECRETS = {
     "POSTGRES_PASSWORD": "compose-test-password",
     "QUITT_SECRET_KEY": "compose-test-secret-0123456789abcdef0123",
     "QUITT_RASA_TOKEN": "compose-test-token",
+    "QUITT_REST_TOKEN": "compose-test-rest-token",
 }
 
 

@@ -5,28 +5,61 @@ message with `metadata.message_id` or an `Idempotency-Key` header, and a repeat
 gets the first answer again (409 while the first is still being answered).
 Unnamed, the same text from the same sender while the first copy is being
 answered is a double click: answered `[]`.
+
+The channel trusts its caller to speak for `sender`, so it is for a website's
+backend and for tests, not for browsers (the public website uses the socket.io
+channel, whose session ids cannot be guessed). With `QUITT_REST_TOKEN` set, a
+call must carry `Authorization: Bearer <token>`; unset, the channel is open, as
+in development and tests (production refuses to start so unless
+`QUITT_REST_PUBLIC=true`, see `Settings.rest_channel_problem`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 
 from api.channels import dedup
+from api.config import get_settings
 from api.db import session_scope
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
-from api.errors import Conflict
+from api.errors import Conflict, Unauthorized
 from api.ratelimit import METADATA_KEY, ip_key
 
 router = APIRouter(tags=["channels"])
 CHANNEL: Final = "rest"
 # Lone UTF-16 surrogates ("\ud800" in JSON) cannot be stored or sent on as UTF-8.
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+
+
+# Its own scheme in the OpenAPI document: agents' bearer tokens are another matter.
+_rest_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="RestToken",
+    description="QUITT_REST_TOKEN; required when the gateway sets one.",
+)
+
+
+def trusted_caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_rest_token)],
+) -> None:
+    """Let a call through when no token is set or it carries the token; refuse it otherwise."""
+    token = get_settings().rest_token
+    if token is None:
+        return
+    if credentials is None:
+        raise Unauthorized("the REST channel needs an 'Authorization: Bearer <token>' header")
+    # In constant time, so the answer's timing tells nothing about the token.
+    given = credentials.credentials.encode()
+    if not hmac.compare_digest(given, token.get_secret_value().encode()):
+        raise Unauthorized("wrong REST channel token")
 
 
 class RestMessage(BaseModel):
@@ -93,6 +126,7 @@ def _release(delivery: dedup.Delivery) -> None:
     "/webhooks/rest/webhook",
     response_model=list[BotMessage],
     response_model_exclude_none=True,
+    dependencies=[Depends(trusted_caller)],
     responses={
         409: {"description": "A message with this id is still being answered."},
         503: {"description": "The dialogue engine or the database is unavailable."},
