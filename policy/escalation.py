@@ -3,7 +3,9 @@
 The NLU model is the first reader; these patterns catch what it must never miss. Text is
 case-folded, umlauts are spelled out (ä -> ae), apostrophes dropped ("don't" -> "dont")
 and other punctuation turned into spaces before matching. Negations are not handled on
-purpose: a false alarm costs an agent a look, a miss can cost far more.
+purpose: a false alarm costs an agent a look, a miss can cost far more. Two narrow
+exceptions take a reason back (`_UNLESS`): illness the debtor has recovered from, and a
+debt counsellor who suggested a payment plan.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(tabletten|pillen) (liegen|sind) (schon )?(da|bereit|parat)",
             r"(bald|dann) nicht mehr (da|hier) (bin|sein)",
             r"(wont|will not|won t) be (around|here) (to|much|any|anymore)",
+            r"(wont|will not|won t) be (around|here|alive) (\w+ ){0,3}anyway",
+            r"bald (nicht mehr da|weg)( \w+){0,12} (ueberlegt|geplant|ausgedacht) wie",
             r"(pills|tablets) (are )?(ready|lined up)",
         ),
     ),
@@ -77,10 +81,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"wohlverhaltensphase",
             r"bankrupt\w*",
             r"debt relief order",
-            r"schuldnerberat\w*",
             r"insolvenzverwalt\w*",
-            r"debt (advice|adviser|advisor|counsel\w*) (service|charity|agency|is|has|told|said)",
             r"individual voluntary arrangement",
+            r"(trustee|administrator) (in|of) (my|the) (bankruptcy|insolvency)",
         ),
     ),
     (
@@ -110,6 +113,16 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"|father|dad|child)",
             r"(mein|meine|meinen|unser|unsere|unseren) (baby|kind|sohn|tochter|mann|frau|vater"
             r"|mutter|partner\w*) (verloren|ist gestorben)",
+            r"(mutti|mutter|mama|mami|vater|vati|papa|oma|opa|mann|frau|sohn|tochter|bruder"
+            r"|schwester|partner\w*|freund\w*) (ist|is|sind) (\w+ ){0,3}(eingeschlafen"
+            r"|entschlafen|von uns gegangen|heimgegangen)",
+            r"von uns gegangen",
+            r"nicht mehr (unter uns|am leben)",
+            r"(mum|mom|mother|dad|father|husband|wife|partner|son|daughter|brother|sister"
+            r"|gran|granny|grandma|grandad|grandpa|grandfather|grandmother|he|she) (has |had )?"
+            r"passed( away| suddenly| recently| last| on| in)?",
+            r"no longer with us",
+            r"lost (him|her) (last|this|in|recently)",
         ),
     ),
     (
@@ -158,6 +171,12 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"care home",
             r"hospice",
             r"anxiety",
+            r"bipolar\w*",
+            r"schizophren\w*",
+            r"psychos[ei]\w*",
+            r"(manic|depressive|psychotic) (episode|phase)",
+            r"(bad|severe|acute) (episode|phase)",
+            r"(cant|cannot|can not|unable to) make (any )?decisions",
         ),
     ),
     (
@@ -225,8 +244,55 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
-_COMPILED = tuple(
-    (reason, re.compile(r"\b(?:" + "|".join(fragments) + r")\b")) for reason, fragments in _PATTERNS
+# Words that take a reason back: a debtor who was ill and is well again, or whose debt
+# counsellor suggested a payment plan, is negotiating, not asking to stop collection.
+_UNLESS: Mapping[str, str] = MappingProxyType(
+    {
+        r.VULNERABILITY: (
+            r"wieder (ganz )?(fit|gesund|auf den beinen|arbeitsfaehig|am arbeiten|da)"
+            r"|(bin|bins|fuehle mich) (jetzt )?(wieder )?(gesund|fit)"
+            r"|(better|fine|fit|well|healthy) (again|now)|recovered"
+            r"|back (on my feet|at work|to work)"
+        ),
+    }
+)
+
+# Debt advice is a reason to hand over when the adviser handles the debts or said not to
+# agree anything; not when the adviser suggested asking for instalments.
+_COUNSELLING = (
+    r"schuldnerberat\w*|schuldenberat\w*|schuldnerhilfe"
+    r"|debt (advice|adviser|advisor|counsel\w*|management|charity)\w*|stepchange|payplan"
+)
+_COUNSELLING_FOR_A_PLAN = r"raten\w*|teilzahlung\w*|instal?lments?|payment plan|a month|im monat"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    reason: str
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+    def search(self, folded: str) -> re.Match[str] | None:
+        match = self.pattern.search(folded)
+        if match and self.unless is not None and self.unless.search(folded):
+            return None
+        return match
+
+
+def _words(fragments: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + fragments + r")\b")
+
+
+_RULES: tuple[_Rule, ...] = (
+    *(
+        _Rule(
+            reason,
+            _words("|".join(fragments)),
+            _words(_UNLESS[reason]) if reason in _UNLESS else None,
+        )
+        for reason, fragments in _PATTERNS
+    ),
+    _Rule(r.INSOLVENCY, _words(_COUNSELLING), _words(_COUNSELLING_FOR_A_PLAN)),
 )
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "'": None, "’": None})
 _NON_WORD = re.compile(r"[^\w]+")
@@ -260,8 +326,11 @@ def detect_triggers(text: str) -> tuple[Trigger, ...]:
     """Return one trigger per handoff reason found in the text, crisis first."""
     folded = normalise(text)
     triggers: list[Trigger] = []
-    for reason, pattern in _COMPILED:
-        match = pattern.search(folded)
+    for rule in _RULES:
+        if any(t.reason == rule.reason for t in triggers):
+            continue
+        match = rule.search(folded)
         if match:
-            triggers.append(Trigger(reason=reason, matched=match.group(0)))
-    return tuple(triggers)
+            triggers.append(Trigger(reason=rule.reason, matched=match.group(0)))
+    order = [reason for reason, _ in _PATTERNS]
+    return tuple(sorted(triggers, key=lambda t: order.index(t.reason)))

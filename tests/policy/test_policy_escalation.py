@@ -172,3 +172,39 @@ def test_crisis_help_names_the_lines() -> None:
     assert "0800 111 0 111" in CRISIS_HELP["de"]
     assert "0800 111 0 222" in CRISIS_HELP["de"]
     assert "116 123" in CRISIS_HELP["en"] and "988" in CRISIS_HELP["en"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"),
+    [
+        ("insolvency", "Die Schuldnerberatung kümmert sich, ich soll nichts unterschreiben"),
+        ("insolvency", "a debt charity is managing my debts now"),
+        ("bereavement", "Mama ist letzte Woche friedlich eingeschlafen"),
+        ("bereavement", "my dad passed in October, this was his account"),
+        ("bereavement", "she is no longer with us"),
+        ("vulnerability", "ich bin schizophren und gerade in einer Psychose"),
+        ("vulnerability", "in a manic episode, I can't make decisions"),
+        ("crisis", "doesn't matter, I won't be around much longer anyway"),
+    ],
+)
+def test_indirect_reasons_are_found(reason: str, text: str) -> None:
+    assert reason in reasons(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "war krank, bin jetzt wieder gesund und will das erledigen",
+        "I was in hospital but I'm fine now, let's sort it",
+        "mein Schuldnerberater sagt, ich soll Raten anbieten: 40 im Monat",
+        "my debt adviser suggested a payment plan",
+        "I passed my driving test, now I can work again",
+        "ich bin nächste Woche weg, im Urlaub",
+    ],
+)
+def test_recovery_and_a_counsellors_plan_raise_nothing(text: str) -> None:
+    assert detect_triggers(text) == ()
+
+
+def test_an_insolvency_stays_one_when_instalments_are_asked() -> None:
+    assert reasons("Ich bin in Privatinsolvenz, kann ich trotzdem Raten zahlen?") == ("insolvency",)
