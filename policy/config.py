@@ -89,6 +89,9 @@ class CreditorPolicy:
     # Days a settled claim's conversations keep their transcripts before they are
     # anonymised (GDPR Art. 5(1)(e)); long enough to answer questions about the payment.
     transcript_retention_days: int = 90
+    # An instalment (or one-off promise) still short this many days after its due
+    # date breaks the promise (CONTRACT §4); a bank transfer takes a day or two.
+    broken_promise_grace_days: int = 5
     contact_hours: ContactHours = DEFAULT_CONTACT_HOURS
     # Months proposed when a debtor asks for a plan without naming an amount or a term.
     default_plan_months: int = 6
@@ -138,6 +141,7 @@ class CreditorPolicy:
             "verification_ttl_minutes",
             "transcript_retention_days",
             "default_plan_months",
+            "broken_promise_grace_days",
         ):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
