@@ -37,6 +37,8 @@ class Conversation(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the transcript was last anonymised (api/privacy: erasure or retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id", viewonly=True

@@ -8,6 +8,8 @@ from api.conversations.models import Conversation, Message
 from api.db import Base
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff
+from api.payments.models import Payment, PaymentAllocation
+from api.privacy.models import PrivacyErasure, PrivacyRequest
 from api.promises.models import Instalment, Promise, promise_claims
 from voice.models import VoiceCall
 
@@ -25,6 +27,10 @@ __all__ = [
     "Handoff",
     "Instalment",
     "Message",
+    "Payment",
+    "PaymentAllocation",
+    "PrivacyErasure",
+    "PrivacyRequest",
     "Promise",
     "VoiceCall",
     "WhatsAppContact",

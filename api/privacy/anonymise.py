@@ -1,0 +1,136 @@
+"""The steps that anonymise records: shared by erasure and the retention job.
+
+Bulk statements run with `synchronize_session=False`; callers expire the session's
+objects afterwards if they read them again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, inspect, or_, select, update
+from sqlalchemy.orm import Session
+
+from api.audit.models import AuditEvent
+from api.channels.whatsapp.models import Attachment, WhatsAppContact
+from api.conversations.models import Conversation, Message
+from api.disputes.models import Dispute
+from api.handoffs.models import Handoff
+from api.privacy.models import PrivacyRequest
+from api.promises.models import Promise
+from voice.models import VoiceCall
+
+ANONYMISED_TEXT = ""
+_NO_SYNC = {"synchronize_session": False}
+_audit = cast(Table, AuditEvent.__table__)
+
+
+def anonymise_transcript(
+    *, db_session: Session, conversation_id: str, now: datetime
+) -> Counter[str]:
+    """Blank a conversation's messages, attachment transcripts, dispute texts and call answers.
+
+    Who wrote when stays (direction, author, time), so counts and timings still add up.
+    """
+    counts: Counter[str] = Counter()
+    counts["messages"] = _changed(
+        db_session,
+        update(Message)
+        .where(Message.conversation_id == conversation_id)
+        .where(or_(Message.text != ANONYMISED_TEXT, Message.data.is_not(None)))
+        .values(text=ANONYMISED_TEXT, data=None),
+    )
+    counts["attachments"] = _changed(
+        db_session,
+        update(Attachment)
+        .where(Attachment.conversation_id == conversation_id)
+        .where(or_(Attachment.transcript.is_not(None), Attachment.media_url != ""))
+        .values(transcript=None, media_url=""),
+    )
+    counts["disputes"] = _changed(
+        db_session,
+        update(Dispute)
+        .where(Dispute.conversation_id == conversation_id)
+        .where(Dispute.reason_text != ANONYMISED_TEXT)
+        .values(reason_text=ANONYMISED_TEXT),
+    )
+    # A call's TwiML answer carries the bot's spoken words.
+    _changed(
+        db_session,
+        update(VoiceCall).where(VoiceCall.conversation_id == conversation_id).values(answer=""),
+    )
+    db_session.execute(
+        update(Conversation)
+        .where(Conversation.sender_id == conversation_id)
+        .values(anonymised_at=now),
+        execution_options=_NO_SYNC,
+    )
+    return counts
+
+
+def rename_conversation(*, db_session: Session, old_id: str, new_id: str) -> None:
+    """Move a conversation and everything that names it to a new (pseudonymous) id."""
+    conversation = db_session.get(Conversation, old_id)
+    if conversation is not None:
+        values = {
+            attribute.key: getattr(conversation, attribute.key)
+            for attribute in inspect(Conversation).column_attrs
+        }
+        db_session.add(Conversation(**{**values, "sender_id": new_id}))
+        db_session.flush()
+    for model in (Message, Handoff, Attachment, Promise, Dispute, PrivacyRequest, VoiceCall):
+        db_session.execute(
+            update(model).where(model.conversation_id == old_id).values(conversation_id=new_id),
+            execution_options=_NO_SYNC,
+        )
+    db_session.execute(
+        delete(WhatsAppContact).where(WhatsAppContact.address == old_id),
+        execution_options=_NO_SYNC,
+    )
+    if conversation is not None:
+        db_session.delete(conversation)
+        db_session.flush()
+
+
+def pseudonymise_audit(
+    *, db_session: Session, old_id: str, new_id: str, needles: Iterable[str]
+) -> int:
+    """Give a conversation's audit entries the pseudonym, scrubbing `needles` from their data.
+
+    The only change the audit log's triggers let through (migration 0007); run on the
+    connection, past the ORM's own append-only guard, which knows no exceptions.
+    """
+    replacements = [(old_id, new_id), *((n, "[erased]") for n in needles if n)]
+    connection = db_session.connection()
+    rows = connection.execute(
+        select(_audit.c.id, _audit.c.data).where(_audit.c.conversation_id == old_id)
+    ).all()
+    for entry_id, data in rows:
+        connection.execute(
+            update(_audit)
+            .where(_audit.c.id == entry_id)
+            .values(conversation_id=new_id, data=_scrubbed(data, replacements))
+        )
+    return len(rows)
+
+
+def _scrubbed(value: Any, replacements: list[tuple[str, str]]) -> Any:
+    """Return JSON data with every needle replaced (any case) in its texts, at any depth."""
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, replacements) for item in value]
+    if isinstance(value, str):
+        for needle, replacement in replacements:
+            value = re.sub(re.escape(needle), replacement, value, flags=re.IGNORECASE)
+    return value
+
+
+def _changed(db_session: Session, statement: Any) -> int:
+    """Run a bulk UPDATE and return how many rows it changed."""
+    result = db_session.execute(statement, execution_options=_NO_SYNC)
+    return int(getattr(result, "rowcount", 0) or 0)

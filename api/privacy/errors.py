@@ -1,0 +1,24 @@
+"""The privacy domain's errors (mapped to HTTP answers by api.errors, never raised as such)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from api.errors import Conflict, NotFound, ValidationFailed
+
+
+class PersonNotFound(NotFound):
+    """No debtor matches the given debtor id or claim reference."""
+
+
+class PersonNotNamed(ValidationFailed):
+    """A person must be named by exactly one of debtor id and claim reference."""
+
+
+class ErasureRefused(Conflict):
+    """An erasure that would destroy data still needed; `blockers` says what."""
+
+    def __init__(self, message: str, blockers: Sequence[str]) -> None:
+        super().__init__(message)
+        self.blockers = list(blockers)
+        self.errors = self.blockers
