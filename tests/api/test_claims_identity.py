@@ -385,17 +385,45 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def test_migration_0006_goes_down_and_up_and_refuses_to_merge_strangers(fresh_url: str) -> None:
-    upgrade(fresh_url)
-    downgrade(fresh_url, "0005")
-    upgrade(fresh_url)
+def test_migration_0006_keeps_stored_debtors_both_ways(fresh_url: str) -> None:
+    upgrade(fresh_url, "0005")
     engine = make_engine(fresh_url)
     try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO creditors (id, name, address, policy) "
+                    "VALUES ('stadtwerke', 'S', 'Weg 1', 'default')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO debtors (id, name, date_of_birth, postcode, language) "
+                    "VALUES (7, 'Max Muster', '1980-01-02', '10115', 'de')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO claims (reference, creditor_id, debtor_id, subject, due_date, "
+                    "currency, principal, interest, fees, status, created_at, updated_at) "
+                    "VALUES ('R-1', 'stadtwerke', 7, 's', '2026-01-01', 'EUR', 10, 0, 0, "
+                    "'open', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+        upgrade(fresh_url)  # the debtors table is rebuilt on SQLite while a claim refers to it
         with session_scope(engine) as db_session:
+            debtor = db_session.get(Debtor, 7)
+            assert debtor is not None and debtor.external_id is None
+            assert _debtor_of(db_session, "R-1") == 7
+        downgrade(fresh_url, "0005")
+        upgrade(fresh_url)
+        with session_scope(engine) as db_session:
+            assert _debtor_of(db_session, "R-1") == 7
             _import(db_session, _document(_claim("A-1"), _claim("B-1", **STRANGER)))
+        # Going down would have to merge the two Anna Schmidts: refused, nothing changed.
         with pytest.raises(RuntimeError, match="more than one debtor"):
             downgrade(fresh_url, "0005")
         with session_scope(engine) as db_session:
-            assert _debtors(db_session) == 2
+            assert _debtors(db_session) == 3
     finally:
         engine.dispose()
