@@ -15,7 +15,7 @@ from actions import store
 from actions.context import Turn, extract_reference
 from actions.escalation import hand_off, safety_net
 from actions.identity import expire_identity
-from actions.offers import accept_pending
+from actions.offers import accept_pending, payment_goal
 from actions.texts import say, text
 from api.config import get_settings
 from policy.escalation import detect_triggers
@@ -177,11 +177,15 @@ class QuittAction(Action):
             return events + await start_verification(turn, self.goal(turn), followup=was_verified)
         if self.reads_in_context and turn.slot("awaiting") == "choose_claim" and turn.verified:
             # A reference or list number picks the claim, whatever else the message says.
-            from actions.claims import picked_claims, select  # (claims builds on this module)
+            from actions.claims import CANNOT_PAY, picked_claims, select  # (builds on this)
 
             picked = await picked_claims(turn)
             if picked:
-                return events + await select(turn, dispatcher, picked, goal=turn.slot("goal"))
+                # What the same message asks for wins over what was asked before.
+                goal = payment_goal(turn) or (
+                    {"kind": CANNOT_PAY} if turn.intent == "cannot_pay" else turn.slot("goal")
+                )
+                return events + await select(turn, dispatcher, picked, goal=goal)
         if self.reads_in_context and names_pending_amount(turn):
             # "hm naja gut, dann halt 200": the offer's own amount, said back, is a yes.
             return events + await accept_pending(turn, dispatcher)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,8 @@ from policy.plans import minimum_instalment
 
 # The goal of a debtor who said money is tight before verification.
 CANNOT_PAY = "cannot_pay"
+# What a yes refers to after the gentle options were put to a debtor short of money.
+GENTLE_OPTIONS = "gentle_options"
 
 
 def collectable(claim: ClaimView) -> bool:
@@ -148,19 +151,60 @@ async def select(
     return events + ask_payment_way(turn, dispatcher, claims)
 
 
+_ALL_OF_THEM = re.compile(
+    r"\b(beide|beiden|alle beide|alle zusammen|alle drei|beide forderungen|alle forderungen"
+    r"|both|all of them|all together|altogether|all (the |my )?(claims|bills|letters))\b"
+)
+_ONLY = re.compile(r"\b(nur|erstmal|erst mal|zuerst|only|first|just)\b")
+_BILL_SUFFIX = re.compile(r"(ab)?rechnung$|bill$")
+
+
+def _stem(claim: ClaimView) -> str | None:
+    """Return the word a debtor would call the claim by: "gas" for "Gasabrechnung 2025"."""
+    words = re.findall(r"[a-zäöüß]+", claim.subject.casefold())
+    if not words:
+        return None
+    stem = _BILL_SUFFIX.sub("", words[0])
+    return stem if len(stem) >= 3 else None
+
+
+def _named_by_subject(text: str, claims: list[ClaimView]) -> list[ClaimView]:
+    """Return the claim the debtor names by its subject ("nur die Gasrechnung"), if one."""
+    folded = text.casefold()
+    stems = {c.reference: _stem(c) for c in claims}
+    if len({s for s in stems.values() if s}) < len(claims):
+        return []  # two claims about the same thing: only a reference tells them apart
+    positions: list[tuple[int, ClaimView]] = []
+    for claim in claims:
+        stem = stems[claim.reference]
+        match = re.search(r"\b" + re.escape(stem), folded) if stem else None
+        if match:
+            positions.append((match.start(), claim))
+    if len(positions) == 1:
+        return [positions[0][1]]
+    if len(positions) > 1 and _ONLY.search(folded):
+        return [min(positions, key=lambda p: p[0])[1]]
+    return []
+
+
 async def picked_claims(turn: Turn, choice: str | None = None) -> list[ClaimView]:
-    """Return the open claim the debtor picked by reference or list number, if any."""
+    """Return the open claims the debtor picked: by reference, list number, "beide", subject."""
     claims = [
         c
         for c in await store.claims_of_debtor(int(turn.slot("debtor_id")))
         if c.status == "open" and not c.has_open_dispute
     ]
+    if len(claims) > 1 and _ALL_OF_THEM.search(turn.text.casefold()):
+        # "Das andere Aktenzeichen ist …, ich möchte beide komplett bezahlen."
+        return claims
     wanted = choice or extract_reference(turn.text)
     picked = [c for c in claims if c.reference == wanted]
     if not picked:
         digits = turn.text.strip().rstrip(".")
         if digits.isdigit() and 1 <= int(digits) <= len(claims):
             picked = [claims[int(digits) - 1]]
+    if not picked and len(claims) > 1 and choice is None:
+        picked = _named_by_subject(turn.text, claims)
     return picked
 
 
@@ -180,7 +224,8 @@ def gentle_options(
         max_date=day(today() + timedelta(days=policy.deferral_max_days), lang),
     )
     events = ask_payment_way(turn, dispatcher, claims, key="utter_how_can_i_help")
-    return [*events, SlotSet("counter_offers", 1.0)]
+    # A plain yes to these options takes the small instalments (see ActionAffirm).
+    return [*events, SlotSet("counter_offers", 1.0), SlotSet("awaiting", GENTLE_OPTIONS)]
 
 
 async def selected_claims(turn: Turn) -> list[ClaimView]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,7 @@ from actions import store
 from actions.base import QuittAction, named_amounts, pending_amount, start_verification
 from actions.claims import (
     CANNOT_PAY,
+    GENTLE_OPTIONS,
     gentle_options,
     picked_claims,
     present_claims,
@@ -27,8 +29,15 @@ from actions.escalation import (
     offer_events,
 )
 from actions.identity import session_carry_over
-from actions.offers import INTENT_KINDS, accept_pending, ask_payment_way, make_offer
-from actions.terms import plan_months
+from actions.offers import (
+    accept_pending,
+    ask_payment_way,
+    make_offer,
+    payment_goal,
+    resume_goal,
+    smallest_instalment,
+)
+from actions.terms import asks_for_plan, monthly_amount
 from actions.texts import LANGUAGES, say
 from api.config import get_settings
 from policy.escalation import detect_triggers
@@ -120,17 +129,9 @@ class ActionOffer(QuittAction):
         return "action_offer"
 
     def goal(self, turn: Turn) -> dict[str, Any] | None:
-        """Remember the kind of arrangement and any amount/date named."""
-        amount, on = turn.amount(), turn.date()
-        goal: dict[str, Any] = {
-            "kind": INTENT_KINDS.get(turn.intent or "", "instalment_plan"),
-            "amount": str(amount) if amount else None,
-            "date": on.isoformat() if on else None,
-        }
-        months = plan_months(turn.text)
-        if months is not None:
-            goal["months"] = months
-        return goal
+        """Remember the kind of arrangement and any amount/date/term named."""
+        # An intent routed here without a kind of its own asks for instalments.
+        return payment_goal(turn) or payment_goal(replace(turn, intent="ask_instalments"))
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Propose the arrangement for the chosen claims."""
@@ -138,9 +139,9 @@ class ActionOffer(QuittAction):
         claims = await selected_claims(turn)
         if not claims:
             return await present_claims(turn, dispatcher, goal=goal)
-        return await make_offer(
-            turn, dispatcher, claims, goal["kind"], amount=turn.amount(), on=turn.date()
-        )
+        if goal is None:
+            return await _how_can_i_help(turn, dispatcher)
+        return await resume_goal(turn, dispatcher, claims, goal)
 
 
 class ActionCannotPay(QuittAction):
@@ -153,14 +154,20 @@ class ActionCannotPay(QuittAction):
         return "action_cannot_pay"
 
     def goal(self, turn: Turn) -> dict[str, Any] | None:
-        """After verification, go straight to the plans that fit."""
+        """After verification, go straight to the plans that fit (or the amount named)."""
+        if asks_for_plan(turn.text):
+            return payment_goal(turn)
         return {"kind": CANNOT_PAY}
 
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
-        """Offer the gentlest options the policy allows."""
+        """Offer the gentlest options the policy allows, or the nearest plan to an amount."""
         claims = await selected_claims(turn)
+        goal = self.goal(turn)
         if not claims:
-            return await present_claims(turn, dispatcher, goal=self.goal(turn))
+            return await present_claims(turn, dispatcher, goal=goal)
+        if goal and goal.get("kind") == "instalment_plan":
+            # "mehr als 15 im Monat ist nicht drin": the nearest plan that fits, or a person.
+            return await resume_goal(turn, dispatcher, claims, goal)
         if int(turn.slot("counter_offers") or 0) >= 1:
             return await hand_off(turn, dispatcher, "policy_limit")
         return gentle_options(turn, dispatcher, claims)
@@ -190,6 +197,13 @@ class ActionAffirm(QuittAction):
             return await hand_off(turn, dispatcher, turn.slot("agent_reason") or "human_request")
         if not turn.verified:
             return await start_verification(turn, None, followup=True)
+        if awaiting == GENTLE_OPTIONS:
+            # "na gut, dann so wie Sie sagen" to small instalments or a deferral: the plan
+            # at the policy's smallest instalment (the first of the two options named).
+            claims = await selected_claims(turn)
+            if claims:
+                amount = monthly_amount(turn.text) or smallest_instalment(claims)
+                return await make_offer(turn, dispatcher, claims, "instalment_plan", amount=amount)
         if awaiting == "choose_claim":
             say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
             return []
@@ -278,7 +292,7 @@ class ActionHandleInform(QuittAction):
         if not picked:
             say(dispatcher, turn.domain, "utter_choose_claim_again", turn.language)
             return []
-        return await select(turn, dispatcher, picked, goal=turn.slot("goal"))
+        return await select(turn, dispatcher, picked, goal=payment_goal(turn) or turn.slot("goal"))
 
 
 class ActionHandoff(QuittAction):
@@ -297,6 +311,11 @@ class ActionHandoff(QuittAction):
         if any(t.reason == "crisis" for t in triggers):
             return await hand_off(turn, dispatcher, "crisis")
         reason = INTENT_REASONS.get(turn.intent or "", "human_request")
+        said = [t.reason for t in triggers]
+        if said and reason not in said and said[0] in ("insolvency", "bereavement"):
+            # "my partner passed suddenly, please stop the reminders" read as a dispute:
+            # the plain words of a reason that stops collection outright win.
+            reason = said[0]
         if turn.slot("awaiting") == OFFER_AGENT and turn.slot("agent_reason") == reason:
             # Said again after the bot's check: that is a yes.
             return await hand_off(turn, dispatcher, reason)

@@ -45,11 +45,14 @@ PLAIN_CONFIDENCE = 0.85
 OFFER_AGENT = "offer_agent"
 
 
+def said_in_words(turn: Turn, reason: str) -> bool:
+    """Tell whether the keyword net finds `reason` in the message."""
+    return any(t.reason == reason for t in detect_triggers(turn.text))
+
+
 def stated_plainly(turn: Turn, reason: str) -> bool:
     """Tell whether the message says `reason` in so many words (or the classifier is sure)."""
-    if any(t.reason == reason for t in detect_triggers(turn.text)):
-        return True
-    return turn.intent_confidence >= PLAIN_CONFIDENCE
+    return said_in_words(turn, reason) or turn.intent_confidence >= PLAIN_CONFIDENCE
 
 
 def offer_events(turn: Turn, reason: str) -> list[EventType]:
@@ -69,12 +72,13 @@ async def confirm_or_hand_off(
     turn: Turn, dispatcher: CollectingDispatcher, reason: str
 ) -> list[EventType]:
     """Hand off now when the reason is plain or needs no check; else ask the debtor."""
+    if turn.abusive and reason in CONFIRM_FIRST and not said_in_words(turn, reason):
+        # Insults the classifier read as a reason the words do not name ("scum company"
+        # as a dispute): what the message plainly is, is abuse, and the gateway offers a
+        # person for that right after this turn.
+        return []
     if reason not in CONFIRM_FIRST or stated_plainly(turn, reason):
         return await hand_off(turn, dispatcher, reason)
-    if turn.abusive:
-        # Insults the classifier read as an uncertain reason: what the message plainly is,
-        # is abuse, and the gateway offers a person for that right after this turn.
-        return []
     return await check_reason(turn, dispatcher, reason)
 
 

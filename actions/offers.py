@@ -16,7 +16,7 @@ from actions.context import Turn, policy_named, today
 from actions.escalation import hand_off
 from actions.formatting import day, money, percent
 from actions.store import ClaimView
-from actions.terms import plan_months
+from actions.terms import asks_for_plan, monthly_amount, plan_months
 from actions.texts import say, text
 from policy import reasons as r
 from policy.config import CreditorPolicy
@@ -30,6 +30,33 @@ INTENT_KINDS = {
     "ask_deferral": "deferral",
     "ask_instalments": "instalment_plan",
 }
+
+# Intents after which the words may still ask for instalments ("bin knapp, könnte ich 40
+# im Monat zahlen?" read as a deferral): a monthly amount or a number of instalments wins.
+_PLAN_BY_WORDS = frozenset({*INTENT_KINDS, "cannot_pay", "inform", "affirm"})
+
+
+def payment_goal(turn: Turn) -> dict[str, Any] | None:
+    """Return the way to pay a message asks for (kind, amount, date, months), or None."""
+    kind = INTENT_KINDS.get(turn.intent or "")
+    if turn.intent in _PLAN_BY_WORDS and asks_for_plan(turn.text):
+        kind = "instalment_plan"
+    if kind is None:
+        return None
+    amount = turn.amount()
+    if kind == "instalment_plan":
+        amount = monthly_amount(turn.text) or amount
+    on = turn.date()
+    goal: dict[str, Any] = {
+        "kind": kind,
+        "amount": str(amount) if amount else None,
+        "date": on.isoformat() if on else None,
+    }
+    months = plan_months(turn.text)
+    if months is not None:
+        goal["months"] = months
+    return goal
+
 
 # Counter offers after which "no" means the debtor cannot meet the policy: an agent decides.
 _HARD_COUNTERS = {
@@ -46,6 +73,11 @@ def _policy(claims: list[ClaimView]) -> CreditorPolicy:
 
 def _total(claims: list[ClaimView]) -> Decimal:
     return sum((c.total for c in claims), Decimal("0"))
+
+
+def smallest_instalment(claims: list[ClaimView]) -> Decimal:
+    """Return the smallest monthly instalment the policy allows for these claims."""
+    return minimum_instalment(total=_total(claims), policy=_policy(claims))
 
 
 # -- pending offers live in a slot as plain JSON --------------------------------------------

@@ -8,14 +8,14 @@ of two or more is a term: "1 Monat" is a deferral, "50 im Monat" an amount.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-from nlu.numbers import fold_umlauts, parse_english_words, parse_german_word
+from nlu.numbers import fold_umlauts, parse_decimal, parse_english_words, parse_german_word
 
 _NUMBER = r"(\d{1,2}|[a-zäöüß]+)"
 # A count followed by months or instalments (plural: "6 Monate", "zehn Raten", "12 months").
 _COUNT_UNIT = re.compile(
-    _NUMBER
-    + r"\s*(?:-\s*)?(?:monate[n]?|monatsraten|monatliche[n]? raten|raten|teilzahlungen"
+    _NUMBER + r"\s*(?:-\s*)?(?:monate[n]?|monatsraten|monatliche[n]? raten|raten|teilzahlungen"
     r"|months|monthly (?:payments|instal?lments)|instal?lments|payments|rates)\b"
 )
 _YEARS = (
@@ -25,6 +25,43 @@ _YEARS = (
     (re.compile(r"\b(?:zwei|2) jahre[n]?\b|\b(?:two|2) years\b"), 24),
     (re.compile(r"\banderthalb jahre[n]?\b|\b(?:a year and a half|18 months)\b"), 18),
 )
+
+
+# An amount per month: "40 euro im monat", "30€ monatlich", "25 a month", "£30 per month".
+_PER_MONTH = re.compile(
+    r"(?<![\d.,])(\d{1,5}(?:[.,]\d{1,2})?)\s*(?:€|eur|euro|euros|£|\$|,-)?\s*"
+    r"(?:im monat|pro monat|monatlich|mtl\.?|/\s*monat|den monat|jeden monat|per month|a month"
+    r"|each month|every month|monthly|/\s*month|pm|p\.m\.|in the month)(?!\w)"
+)
+
+
+def monthly_amount(text: str) -> Decimal | None:
+    """Return the amount the debtor names per month ("40 euro im monat"), or None."""
+    folded = " ".join(text.casefold().split())
+    for match in _PER_MONTH.finditer(folded):
+        value = parse_decimal(match.group(1))
+        if value is not None and value > 0:
+            return value
+    return None
+
+
+# A number of instalments in so many words ("2 raten", "in drei Teilzahlungen", "split it
+# into 3 payments"); "in 2 Monaten" is left out: it may as well be a deferral.
+_INSTALMENT_COUNT = re.compile(
+    _NUMBER + r"\s*(?:-\s*)?(?:monatsraten|monatliche[n]? raten|raten|teilzahlungen"
+    r"|monthly (?:payments|instal?lments)|instal?lments|payments|rates)\b"
+)
+
+
+def asks_for_plan(text: str) -> bool:
+    """Tell whether the words ask for instalments: a monthly amount or a number of them."""
+    if monthly_amount(text) is not None:
+        return True
+    folded = " ".join(text.casefold().split())
+    return any(
+        (count := _count(m.group(1))) is not None and 2 <= count <= 120
+        for m in _INSTALMENT_COUNT.finditer(folded)
+    )
 
 
 def _count(word: str) -> int | None:

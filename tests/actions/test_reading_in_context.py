@@ -1,0 +1,182 @@
+"""Messages read in their context: the words of a request win over a misread intent.
+
+A monthly amount or a number of instalments asks for a plan whatever the classifier
+said; a yes to the gentle options takes the small instalments; "beide" or a claim's
+subject picks claims; plain words of a death or an insolvency name the reason; insults
+alone never record a dispute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.dialogue import (
+    ActionAffirm,
+    ActionCannotPay,
+    ActionHandleInform,
+    ActionHandoff,
+    ActionOffer,
+)
+from actions.terms import asks_for_plan, monthly_amount
+from api.handoffs.models import Handoff
+from tests.actions.conftest import make_tracker, rows, run, verified_slots
+
+pytestmark = pytest.mark.usefixtures("database")
+
+JANA = "260000117"  # 475.68; smallest instalment max(25.00, 475.68 / 24) = 25.00
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("koennte ich vielleicht 40 euro im monat zahlen?", "40"),
+        ("mehr als 15 € monatlich sind nicht drin", "15"),
+        ("can i do 30 a month", "30"),
+        ("I could manage 27.50 per month", "27.50"),
+        ("ich zahle 100 euro sofort", None),
+        ("im Monat Mai zahle ich alles", None),
+    ],
+)
+def test_a_monthly_amount_is_read_from_the_words(text: str, amount: str | None) -> None:
+    value = monthly_amount(text)
+    assert (str(value) if value is not None else None) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "plan"),
+    [
+        ("dann mach ich 2 raten", True),
+        ("split it into three payments please", True),
+        ("kann ich in 2 Monaten zahlen?", False),  # a deferral as well as a term
+        ("ich zahle alles auf einmal", False),
+    ],
+)
+def test_a_number_of_instalments_asks_for_a_plan(text: str, plan: bool) -> None:
+    assert asks_for_plan(text) is plan
+
+
+async def test_a_monthly_amount_read_as_a_deferral_gets_a_plan(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        text="bin grad knapp, waschmaschine kaputt. koennte ich 40 euro im monat zahlen?",
+        intent="ask_deferral",
+        slots=verified_slots(JANA),
+    )
+    result = await run(ActionOffer(), tracker, domain)
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "instalment_plan"
+    assert {i["amount"] for i in pending["instalments"][:-1]} == {"40.00"}
+    assert "Schlussrate" in result.text
+
+
+async def test_a_number_of_instalments_read_as_a_deferral_gets_a_plan(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="ok schade. dann mach ich 2 raten", intent="ask_deferral", slots=verified_slots(JANA)
+    )
+    result = await run(ActionOffer(), tracker, domain)
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "instalment_plan"
+    assert len(pending["instalments"]) == 2
+
+
+async def test_too_little_a_month_gets_the_nearest_plan_then_a_yes_records_it(
+    domain: dict[str, Any],
+) -> None:
+    slots = verified_slots(JANA)
+    tracker = make_tracker(
+        text="mehr als 15 euro im monat sind bei mir echt nicht drin",
+        intent="cannot_pay",
+        slots=slots,
+    )
+    result = await run(ActionCannotPay(), tracker, domain)
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "instalment_plan" and pending["hard_counter"] is True
+    assert pending["instalments"][0]["amount"] == "25.00"
+    assert "15,00 €" in result.text  # the debtor's own amount is answered, not ignored
+
+
+async def test_a_yes_to_the_gentle_options_takes_the_small_instalments(
+    domain: dict[str, Any],
+) -> None:
+    slots = verified_slots(JANA)
+    first = await run(
+        ActionCannotPay(),
+        make_tracker(text="ich bin grad knapp bei kasse", intent="cannot_pay", slots=slots),
+        domain,
+    )
+    assert first.slots["awaiting"] == "gentle_options"
+    after = {**slots, **first.slots}
+    yes = await run(
+        ActionAffirm(),
+        make_tracker(text="hm ok, na gut, dann halt so", intent="affirm", slots=after),
+        domain,
+    )
+    pending = yes.slots["pending_offer"]
+    assert pending["kind"] == "instalment_plan"
+    assert pending["instalments"][0]["amount"] == "25.00"
+    assert yes.slots["awaiting"] == "confirm_offer"
+
+
+def sabine(text: str, intent: str) -> Any:
+    return make_tracker(
+        text=text,
+        intent=intent,
+        slots=verified_slots("260000158", selected=False, awaiting="choose_claim"),
+    )
+
+
+async def test_both_claims_and_the_way_to_pay_in_one_message(domain: dict[str, Any]) -> None:
+    tracker = sabine(
+        "Das andere Aktenzeichen ist 260000166. Ich möchte beide Rechnungen komplett bezahlen.",
+        "pay_full",
+    )
+    result = await run(ActionOffer(), tracker, domain)
+    assert result.slots["selected_claims"] == ["260000158", "260000166"]
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "full" and pending["references"] == ["260000158", "260000166"]
+
+
+async def test_a_claim_named_by_its_subject_with_a_plan(domain: dict[str, Any]) -> None:
+    tracker = sabine(
+        "Ich möchte erstmal nur die Gasrechnung abbezahlen, in Raten zu 100 Euro im Monat. "
+        "Die Wasserrechnung mache ich später.",
+        "ask_instalments",
+    )
+    result = await run(ActionOffer(), tracker, domain)
+    assert result.slots["selected_claims"] == ["260000158"]
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "instalment_plan" and pending["references"] == ["260000158"]
+    assert pending["instalments"][0]["amount"] == "100.00"
+
+
+async def test_two_subjects_without_only_are_asked_again(domain: dict[str, Any]) -> None:
+    result = await run(
+        ActionHandleInform(), sabine("Gasrechnung und Wasserrechnung", "inform"), domain
+    )
+    assert "selected_claims" not in result.slots
+
+
+async def test_plain_words_of_a_death_win_over_a_dispute_reading(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        text="Hi, my partner passed suddenly and this was his contract. Please stop the reminders",
+        intent="dispute",
+        slots={"language": "en", "disclosed": True},
+    )
+    await run(ActionHandoff(), tracker, domain)
+    assert [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)] == ["bereavement"]
+
+
+async def test_insults_alone_record_no_dispute(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        text="you are the most useless piece of garbage software, absolute scum company",
+        intent="dispute",
+        confidence=0.97,
+        metadata={"abusive": True},
+        slots={"language": "en", "disclosed": True},
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+    assert "handed_off" not in result.slots
