@@ -23,6 +23,8 @@ from api.db.columns import Money, UTCDateTime, utcnow
 
 PROMISE_KINDS: Final = ("full", "settlement", "instalment_plan", "deferral")
 PROMISE_STATUSES: Final = ("pending", "kept", "broken", "cancelled")
+# Set by payments (api/payments/sweep.py): kept when paid, broken when short after grace.
+INSTALMENT_STATUSES: Final = ("pending", "kept", "broken")
 
 
 class PromiseClaim(Base):
@@ -107,6 +109,7 @@ class Instalment(Base):
     __table_args__ = (
         UniqueConstraint("promise_id", "number", name="uq_instalments_promise_id_number"),
         CheckConstraint("amount > 0 AND number >= 1", name="amount_number"),
+        CheckConstraint(_in("status", INSTALMENT_STATUSES), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +117,7 @@ class Instalment(Base):
     number: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)
     due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
 
     promise: Mapped[Promise] = relationship(back_populates="instalments")
     parts: Mapped[list[InstalmentPart]] = relationship(
