@@ -116,8 +116,14 @@ async def start_verification(
 
 
 def is_crisis(turn: Turn) -> bool:
-    """Tell whether the message is a crisis cue (by intent or by the keyword net)."""
-    return turn.intent == "crisis" or any(t.reason == "crisis" for t in detect_triggers(turn.text))
+    """Tell whether the message is a crisis cue (by intent or by the keyword net).
+
+    A crisis is never lost to the classifier's doubt: when it was too unsure to name an
+    intent and its best guess was a crisis, the help line is given all the same.
+    """
+    if turn.intent == "crisis" or (turn.intent == "nlu_fallback" and turn.best_guess == "crisis"):
+        return True
+    return any(t.reason == "crisis" for t in detect_triggers(turn.text))
 
 
 class QuittAction(Action):

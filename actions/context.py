@@ -118,8 +118,10 @@ def choose_language(
     switches it: a short word never does.
     """
     established = current if current in LANGUAGES else hint if hint in LANGUAGES else None
-    clear_switch = len(text.split()) >= SWITCH_MIN_WORDS and guess is not None and (
-        guess[1] >= SWITCH_MIN_CONFIDENCE
+    clear_switch = (
+        len(text.split()) >= SWITCH_MIN_WORDS
+        and guess is not None
+        and (guess[1] >= SWITCH_MIN_CONFIDENCE)
     )
     if guess is None:
         chosen = established or DEFAULT_LANGUAGE
@@ -149,6 +151,15 @@ def _idle_minutes(events: list[dict[str, Any]]) -> float:
     if len(stamps) < 2:
         return 0.0
     return max(0.0, (stamps[-1] - stamps[-2]) / 60)
+
+
+def _best_guess(latest: dict[str, Any]) -> str | None:
+    """Return the top-ranked real intent of a message, fallback aside."""
+    for ranked in latest.get("intent_ranking") or []:
+        name = ranked.get("name")
+        if name and name != "nlu_fallback":
+            return str(name)
+    return None
 
 
 def _said_this_turn(events: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -185,6 +196,8 @@ class Turn:
     abusive: bool = False
     # Minutes of silence before this message (identity expires after the policy's TTL).
     idle_minutes: float = 0.0
+    # The classifier's best intent when it was too unsure to commit (nlu_fallback).
+    best_guess: str | None = None
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, domain: dict[str, Any]) -> Turn:
@@ -214,6 +227,7 @@ class Turn:
             said=_said_this_turn(tracker.events),
             abusive=metadata.get("abusive") is True,
             idle_minutes=_idle_minutes(tracker.events),
+            best_guess=_best_guess(latest),
         )
 
     def slot(self, name: str) -> Any:

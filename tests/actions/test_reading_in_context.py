@@ -15,6 +15,7 @@ import pytest
 from actions.dialogue import (
     ActionAffirm,
     ActionCannotPay,
+    ActionFallback,
     ActionHandleInform,
     ActionHandoff,
     ActionOffer,
@@ -180,3 +181,23 @@ async def test_insults_alone_record_no_dispute(domain: dict[str, Any]) -> None:
     result = await run(ActionHandoff(), tracker, domain)
     assert rows(Handoff, conversation_id=tracker.sender_id) == []
     assert "handed_off" not in result.slots
+
+
+@pytest.mark.parametrize(("guess", "crisis"), [("crisis", True), ("ask_consequences", False)])
+async def test_a_crisis_is_not_lost_to_the_classifiers_doubt(
+    domain: dict[str, Any], guess: str, crisis: bool
+) -> None:
+    tracker = make_tracker(
+        text="dann bin ich halt bald weg, dann kriegt ihr gar nix mehr",
+        intent="nlu_fallback",
+        slots={"language": "de", "disclosed": True},
+    )
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": guess, "confidence": 0.49},
+        {"name": "ask_deferral", "confidence": 0.45},
+    ]
+    result = await run(ActionFallback(), tracker, domain)
+    assert ("0800 111 0 111" in result.text) is crisis
+    reasons = [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)]
+    assert reasons == (["crisis"] if crisis else [])
