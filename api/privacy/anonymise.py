@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, inspect, or_, select, update
+from sqlalchemy import Table, delete, func, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
@@ -37,12 +37,22 @@ def anonymise_transcript(
     Who wrote when stays (direction, author, time), so counts and timings still add up.
     """
     counts: Counter[str] = Counter()
-    counts["messages"] = _changed(
-        db_session,
+    counts["messages"] = int(
+        db_session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conversation_id)
+            .where(Message.text != ANONYMISED_TEXT)
+        )
+        or 0
+    )
+    # SQL NULL, not JSON null: "no data" must read as NULL in the retention job's query.
+    db_session.execute(
         update(Message)
         .where(Message.conversation_id == conversation_id)
         .where(or_(Message.text != ANONYMISED_TEXT, Message.data.is_not(None)))
-        .values(text=ANONYMISED_TEXT, data=None),
+        .values(text=ANONYMISED_TEXT, data=null()),
+        execution_options=_NO_SYNC,
     )
     counts["attachments"] = _changed(
         db_session,

@@ -33,6 +33,7 @@ from api.privacy.errors import ErasureRefused
 from api.privacy.models import PrivacyErasure, PrivacyRequest
 from api.privacy.person import Holdings, phone_spellings
 from api.promises.models import Promise, PromiseClaim
+from voice.models import VoiceCall
 
 # The column is NOT NULL; no plausible birth date is stored for an erased person.
 ERASED_DATE_OF_BIRTH: Final = date(1, 1, 1)
@@ -230,6 +231,11 @@ def _erase_claim_records(db_session: Session, holdings: Holdings, pseudonym: str
         execution_options={"synchronize_session": False},
     )
     counts["notes"] += int(getattr(result, "rowcount", 0) or 0)
+    # The caller's number is contact data; the call itself stays (when, how long).
+    db_session.execute(
+        update(VoiceCall).where(VoiceCall.conversation_id.like(f"{pseudonym}:%")).values(caller=""),
+        execution_options={"synchronize_session": False},
+    )
     # The key hashes the conversation id with the offer; it served only against repeats.
     db_session.execute(
         update(Promise)
