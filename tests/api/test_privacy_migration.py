@@ -1,0 +1,98 @@
+"""Migration 0007 goes up and down on SQLite and PostgreSQL, audit triggers included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from api.db import make_engine
+from api.db.migrate import downgrade, upgrade
+from tests.conftest import POSTGRES_URL
+
+PRIVACY_TABLES = {"privacy_requests", "privacy_erasures"}
+INSERT = text(
+    "INSERT INTO audit_events (created_at, kind, conversation_id, reasons) "
+    "VALUES (CURRENT_TIMESTAMP, 'test', 'whatsapp:+4917000000000', '[]')"
+)
+PSEUDONYMISE = text(
+    "UPDATE audit_events SET conversation_id = 'erased:0:1' "
+    "WHERE conversation_id = 'whatsapp:+4917000000000'"
+)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """Return the URL of a fresh SQLite file."""
+    return f"sqlite:///{tmp_path / 'privacy-migration.db'}"
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """Return the URL of a fresh PostgreSQL schema, dropped afterwards."""
+    admin = make_engine(POSTGRES_URL)
+    schema = f"quitt_privacy_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except DBAPIError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _pseudonymisation_passes(engine: Engine) -> bool:
+    """Tell whether the audit log lets an erasure's pseudonym in (and roll it back)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            conn.execute(INSERT)
+            conn.execute(PSEUDONYMISE)
+            return True
+        except DBAPIError:
+            return False
+        finally:
+            transaction.rollback()
+
+
+def _roundtrip(url: str) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
+        assert tables >= PRIVACY_TABLES and "anonymised_at" in columns
+        assert _pseudonymisation_passes(engine)
+
+        downgrade(url, "0006")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
+        assert not tables & PRIVACY_TABLES and "anonymised_at" not in columns
+        assert not _pseudonymisation_passes(engine)  # append-only without exception again
+
+        upgrade(url)
+        assert _pseudonymisation_passes(engine)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_goes_down_to_0006_and_up_again(sqlite_url: str) -> None:
+    _roundtrip(sqlite_url)
+
+
+@pytest.mark.postgres
+def test_postgresql_goes_down_to_0006_and_up_again(postgres_schema_url: str) -> None:
+    _roundtrip(postgres_schema_url)
