@@ -1175,7 +1175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             action_port=_free_port(),
             model=args.model,
             log_dir=Path(workdir) / "logs",
-            extra_env={"QUITT_ENVIRONMENT": "test"},
+            extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
         )
         stack.start()
         try:

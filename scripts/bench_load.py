@@ -295,7 +295,7 @@ def start_stack(database_url: str, replicas: int, log_dir: Path, gateways: int =
         action_port=free_port(),
         action_ports=[free_port()],
         log_dir=log_dir,
-        extra_env={"QUITT_ENVIRONMENT": "test"},
+        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
     )
     stack.start()
     try:

@@ -94,7 +94,7 @@ def scaled_stack(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) 
         action_ports=[_free_port()],
         model=model,
         log_dir=log_dir,
-        extra_env={"QUITT_ENVIRONMENT": "test"},
+        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
         # A replica killed mid-turn holds its conversation's lock this long.
         lock_lifetime_seconds=8,
     )

@@ -56,7 +56,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, 
             rasa_port=_free_port(),
             action_port=_free_port(),
             log_dir=tmp_path_factory.mktemp("pg-stack") / "logs",
-            extra_env={"QUITT_ENVIRONMENT": "test"},
+            extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
         )
         stack.start()
         try:

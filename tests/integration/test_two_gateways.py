@@ -39,7 +39,7 @@ def two_gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int
         rasa_port=_free_port(),
         action_port=_free_port(),
         log_dir=workdir / "logs",
-        extra_env={"QUITT_ENVIRONMENT": "test"},
+        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
     )
     second = _free_port()
     stack.start()

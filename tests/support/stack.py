@@ -113,7 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         action_port=_free_port(),
         model=model,
         log_dir=workdir / "logs",
-        extra_env={"QUITT_ENVIRONMENT": "test"},
+        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
     )
     running.start()
     try:
