@@ -5,8 +5,9 @@ every transcript linked to them (messages, attachment transcripts, dispute texts
 agents' notes and outcomes); their WhatsApp contact; Rasa's copy of each conversation.
 What stays, under a pseudonym (`erased:<token>`, conversations `erased:<token>:<n>`):
 the claims (principal, interest, fees, status), promises with their parts and
-instalments, and the audit log, as accounting records and the proof of what was
-decided. Their amounts are untouched, so every creditor's books still add up.
+instalments, booked payments (the payer's name and remittance text go) and the audit
+log, as accounting records and the proof of what was decided. Their amounts are
+untouched, so every creditor's books still add up.
 
 An erasure is refused while any of the person's claims is not paid or a person holds
 one of their conversations (the data is still needed to collect, or to answer them:
@@ -28,6 +29,7 @@ from api.audit import service as audit_service
 from api.conversations.models import Message
 from api.disputes.models import Dispute
 from api.handoffs.models import ACTIVE_STATES, Handoff, HandoffNote
+from api.payments.models import Payment, PaymentAllocation
 from api.privacy import anonymise, tracker
 from api.privacy.errors import ErasureRefused
 from api.privacy.models import PrivacyErasure, PrivacyRequest
@@ -231,6 +233,16 @@ def _erase_claim_records(db_session: Session, holdings: Holdings, pseudonym: str
         execution_options={"synchronize_session": False},
     )
     counts["notes"] += int(getattr(result, "rowcount", 0) or 0)
+    # A booked payment stays as it was booked, under the pseudonym: the payer's name
+    # goes, and the remittance text keeps only the claim reference it was booked to.
+    allocated = select(PaymentAllocation.payment_id).where(
+        PaymentAllocation.claim_reference.in_(references)
+    )
+    booked = or_(Payment.claim_reference.in_(references), Payment.id.in_(allocated))
+    for payment in db_session.scalars(select(Payment).where(booked)):
+        payment.payer = pseudonym if payment.payer else None
+        payment.remittance = payment.claim_reference or ""
+        counts["payments"] += 1
     # The caller's number is contact data; the call itself stays (when, how long).
     db_session.execute(
         update(VoiceCall).where(VoiceCall.conversation_id.like(f"{pseudonym}:%")).values(caller=""),

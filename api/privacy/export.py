@@ -21,6 +21,7 @@ from api.conversations.models import Conversation, Message
 from api.db.columns import utcnow
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff, HandoffNote
+from api.payments.models import Payment, PaymentAllocation
 from api.privacy.models import PrivacyErasure, PrivacyRequest
 from api.privacy.person import Holdings
 from api.promises.models import Promise, PromiseClaim
@@ -28,7 +29,9 @@ from voice.models import VoiceCall
 
 FORMAT: Final = "quitt-privacy-export/1"
 # Columns that identify agents, never the person.
-_AGENT_COLUMNS: Final = frozenset({"agent_id", "assigned_agent_id", "closed_by_agent_id"})
+_AGENT_COLUMNS: Final = frozenset(
+    {"agent_id", "assigned_agent_id", "closed_by_agent_id", "assigned_by"}
+)
 
 
 def plain(value: Any) -> Any:
@@ -62,6 +65,7 @@ def export_person(*, db_session: Session, holdings: Holdings) -> dict[str, Any]:
         "erasure": row(erasure, without=frozenset({"actor"})) if erasure else None,
         "claims": [_claim(claim) for claim in holdings.claims],
         "promises": _promises(db_session, references),
+        "payments": _payments(db_session, references),
         "disputes": [
             row(d)
             for d in db_session.scalars(
@@ -140,6 +144,32 @@ def _promises(db_session: Session, references: list[str]) -> list[dict[str, Any]
             ],
         }
         for promise in promises
+    ]
+
+
+def _payments(db_session: Session, references: list[str]) -> list[dict[str, Any]]:
+    """Return the payments booked to the person's claims, with what they paid.
+
+    `candidates` (the claims matching weighed, perhaps other people's) is left out.
+    """
+    allocated = select(PaymentAllocation.payment_id).where(
+        PaymentAllocation.claim_reference.in_(references)
+    )
+    payments = db_session.scalars(
+        select(Payment)
+        .where(or_(Payment.claim_reference.in_(references), Payment.id.in_(allocated)))
+        .order_by(Payment.booked_on, Payment.id)
+    )
+    return [
+        {
+            **row(payment, without=frozenset({"candidates"})),
+            "allocations": [
+                row(allocation)
+                for allocation in payment.allocations
+                if allocation.claim_reference in references
+            ],
+        }
+        for payment in payments
     ]
 
 

@@ -23,6 +23,7 @@ from api.conversations import service as conversations_service
 from api.disputes import service as dispute_service
 from api.handoffs import service as handoff_service
 from api.handoffs.models import HandoffNote
+from api.payments.models import Payment, PaymentAllocation
 from api.privacy import requests as privacy_requests
 from api.promises import service as promise_service
 from voice import service as voice_service
@@ -217,6 +218,9 @@ def seed(db_session: Session) -> People:
         db_session=db_session, kind="access", conversation_id=web, channel="rest", language="de"
     )
 
+    # Her first instalment, booked from a bank statement in her name.
+    _paid(db_session, "TX-PRIV-1", "PRIV-A-1", "128.05", ERIKA.name, promise.id)
+
     # A phone call from her number.
     voice_service.take_call(
         db_session=db_session, call_sid="CAprivacy0001", caller=ERIKA.phone, language="de"
@@ -234,6 +238,7 @@ def seed(db_session: Session) -> People:
         db_session=db_session, sender_id=otto_web, claim_reference="PRIV-B-1", debtor_id=otto_id
     )
     _debtor_says(db_session, otto_web, OTTO.messages[0])
+    _paid(db_session, "TX-PRIV-2", "PRIV-B-1", "20.00", OTTO.name, None)
     db_session.flush()
     assert db_session.get(Debtor, erika_id) is not None
     return People(
@@ -254,3 +259,35 @@ def _debtor_says(db_session: Session, sender_id: str, text: str) -> None:
         text=text,
         data={"sentiment": {"label": "neutral", "score": 0.9}},
     )
+
+
+def _paid(
+    db_session: Session,
+    transaction_id: str,
+    reference: str,
+    amount: str,
+    payer: str,
+    promise_id: int | None,
+) -> None:
+    payment = Payment(
+        transaction_id=transaction_id,
+        amount=Decimal(amount),
+        booked_on=date(2026, 6, 14),
+        remittance=f"{reference} {payer} Wasser",
+        payer=payer,
+        claim_reference=reference,
+        state="matched",
+        match_reason="reference_and_amount",
+        source="csv",
+    )
+    db_session.add(payment)
+    db_session.flush()
+    db_session.add(
+        PaymentAllocation(
+            payment_id=payment.id,
+            claim_reference=reference,
+            promise_id=promise_id,
+            amount=Decimal(amount),
+        )
+    )
+    db_session.flush()

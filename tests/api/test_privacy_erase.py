@@ -15,6 +15,7 @@ from api.audit.models import AuditEvent
 from api.claims.models import Claim, Debtor
 from api.conversations.models import Conversation, Message
 from api.handoffs.models import Handoff
+from api.payments.models import Payment
 from api.privacy import erase
 from api.privacy.errors import ErasureRefused
 from api.privacy.models import PrivacyErasure
@@ -59,7 +60,18 @@ def _books(db_session: Session) -> dict[str, object]:
         p.id: (p.amount, p.status, len(p.parts)) for p in db_session.scalars(select(Promise))
     }
     instalments = db_session.scalar(select(func.sum(Instalment.amount)))
-    return {"claims": claims, "promises": promises, "instalments": instalments}
+    payments = {
+        p.transaction_id: (
+            p.amount,
+            p.booked_on,
+            p.claim_reference,
+            [a.amount for a in p.allocations],
+        )
+        for p in db_session.scalars(select(Payment))
+    }
+    return {
+        "claims": claims, "promises": promises, "instalments": instalments, "payments": payments,
+    }  # fmt: skip
 
 
 def test_an_open_claim_refuses_the_erasure_and_changes_nothing(
@@ -86,6 +98,7 @@ def test_an_erasure_leaves_no_trace_of_the_person_and_the_books_still_add_up(
     assert report.counts["conversations"] == 3
     assert report.counts["messages"] == 6  # five of hers and an agent's reply
     assert report.counts["attachments"] == 1
+    assert report.counts["payments"] == 1
     traces = scan(db_session.connection(), erika.needles)
     assert traces == [], "\n".join(map(str, traces))
     # What must stay is there, with the same amounts.

@@ -51,6 +51,12 @@ def test_the_export_holds_everything_about_the_person(db_session: Session, peopl
     assert promise["amount"] == "256.10"
     assert [i["amount"] for i in promise["instalments"]] == ["128.05", "128.05"]
     assert [p["claim_reference"] for p in promise["parts"]] == ["PRIV-A-1"]
+    (payment,) = document["payments"]
+    assert (payment["amount"], payment["payer"], payment["transaction_id"]) == (
+        "128.05", erika.name, "TX-PRIV-1",
+    )  # fmt: skip
+    assert [a["amount"] for a in payment["allocations"]] == ["128.05"]
+    assert "candidates" not in payment and "assigned_by" not in payment
     (dispute,) = document["disputes"]
     assert dispute["reason_text"] == erika.messages[4]
     (handoff,) = document["handoffs"]
