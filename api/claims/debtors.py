@@ -31,6 +31,7 @@ from api.claims.identity import (
     details,
     fact_list,
     find_debtors,
+    likeness,
     same_facts,
 )
 from api.claims.ledger import Ledger, Person, met_order
@@ -47,17 +48,11 @@ _NAMED: Final = 3
 
 
 def _best(group: Iterable[Person], found: Details) -> Person | None:
-    """Return the person `found` describes best (the first on a tie), or None if nobody.
-
-    The creditor's own debtor id, when it agrees, outweighs the other facts (it is
-    given to identify the person; an address or phone may be a household's); then
-    the more facts agree, the better.
-    """
+    """Return the person `found` describes best (the first on a tie), or None if nobody."""
     best, most = None, (False, 0)
     for person in group:
-        shared = same_facts(person.details, found)
-        rank = ("external_id" in shared, len(shared))
-        if shared and rank > most:
+        rank = likeness(person.details, found)
+        if rank is not None and rank > most:
             best, most = person, rank
     return best
 

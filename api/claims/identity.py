@@ -5,7 +5,7 @@ name, the same day). Rows with the same name and date of birth are one person
 only when a further fact agrees: the postcode, the phone number, the e-mail
 address or the creditor's own debtor id (`external_id`). Otherwise they are two
 debtors, and the import says so. Changing that rule means changing `debtor_key`,
-`same_facts` and `find_debtors` together, nothing else.
+`same_facts`, `likeness` and `find_debtors` together, nothing else.
 """
 
 from __future__ import annotations
@@ -84,6 +84,17 @@ def same_facts(a: Details, b: Details) -> tuple[str, ...]:
         if (value := _fact(name, getattr(a, name))) is not None
         and value == _fact(name, getattr(b, name))
     )
+
+
+def likeness(known: Details, found: Details) -> tuple[bool, int] | None:
+    """Rank how well `found` describes a debtor of the same key; None: another person.
+
+    The creditor's own debtor id, when it agrees, outweighs the other facts (it is
+    given to identify the person; an address or a phone may be a household's); then
+    the more facts agree, the better.
+    """
+    shared = same_facts(known, found)
+    return ("external_id" in shared, len(shared)) if shared else None
 
 
 def fact_list(names: Sequence[str], conjunction: str) -> str:
