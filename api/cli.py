@@ -30,6 +30,7 @@ Registrar = Callable[[Subparsers], None]
 COMMAND_MODULES: list[str] = [
     "api.db.commands",
     "api.claims.commands",
+    "api.payments.commands",
     "api.agents.commands",
     "api.privacy.commands",
     "api.launcher",

@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.db.schemas import Money, ORMModel
 from api.disputes.schemas import DisputeOut
 from api.handoffs.schemas import HandoffOut
+from api.payments.schemas import PaymentOut
 from api.promises.schemas import PromiseOut
 
 FORMAT = "quitt-claims/1"
@@ -189,6 +190,9 @@ class ClaimOut(BaseModel):
     fees: Money
     total: Money
     status: str
+    # Still owed: total less allocated payments (and a kept settlement's discount).
+    balance: Money
     promises: list[PromiseOut]
+    payments: list[PaymentOut]
     disputes: list[DisputeOut]
     handoffs: list[HandoffOut]

@@ -15,6 +15,9 @@ from api.disputes.schemas import DisputeOut
 from api.errors import NotFound
 from api.handoffs import service as handoff_service
 from api.handoffs.schemas import HandoffOut
+from api.payments import ledger as payment_ledger
+from api.payments import service as payment_service
+from api.payments.schemas import PaymentOut
 from api.promises import service as promise_service
 from api.promises.schemas import PromiseOut
 
@@ -52,10 +55,17 @@ def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
         fees=claim.fees,
         total=claim.total,
         status=claim.status,
+        balance=payment_ledger.balance(db_session=db_session, claim=claim),
         promises=[
             # A promise over several claims shows this claim's part of it (CONTRACT §3).
             PromiseOut.for_claim(p, reference)
             for p in promise_service.list_for_claim(
+                db_session=db_session, claim_reference=reference
+            )
+        ],
+        payments=[
+            PaymentOut.model_validate(p)
+            for p in payment_service.list_for_claim(
                 db_session=db_session, claim_reference=reference
             )
         ],
@@ -76,7 +86,7 @@ def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
 
 @router.get("/{reference}")
 def read_claim(reference: str, db_session: SessionDep, _agent: CurrentAgent) -> ClaimOut:
-    """Show a claim with its promises, disputes and handoffs."""
+    """Show a claim with its balance, promises, payments, disputes and handoffs."""
     claim = claim_service.get_by_reference(db_session=db_session, reference=reference)
     if claim is None:
         raise NotFound(f"claim {reference} not found")

@@ -19,6 +19,7 @@ class InstalmentOut(ORMModel):
     number: int
     amount: Money
     due_date: date
+    status: str = "pending"
 
 
 class PromiseOut(ORMModel):
@@ -50,7 +51,10 @@ class PromiseOut(ORMModel):
             return whole.model_copy(update={"promise_amount": promise.amount})
         instalments = [
             InstalmentOut(
-                number=instalment.number, amount=share.amount, due_date=instalment.due_date
+                number=instalment.number,
+                amount=share.amount,
+                due_date=instalment.due_date,
+                status=instalment.status,
             )
             for instalment in promise.instalments
             for share in instalment.parts

@@ -238,10 +238,11 @@ def test_claim_api_shape(
     assert promise["channel"] == "web"
     assert promise["created_at"]
     assert promise["instalments"] == [
-        {"number": 1, "amount": "158.56", "due_date": "2026-06-01"},
-        {"number": 2, "amount": "158.56", "due_date": "2026-07-01"},
-        {"number": 3, "amount": "158.56", "due_date": "2026-08-01"},
+        {"number": 1, "amount": "158.56", "due_date": "2026-06-01", "status": "pending"},
+        {"number": 2, "amount": "158.56", "due_date": "2026-07-01", "status": "pending"},
+        {"number": 3, "amount": "158.56", "due_date": "2026-08-01", "status": "pending"},
     ]
+    assert (body["balance"], body["payments"]) == ("475.68", [])
     [dispute] = body["disputes"]
     assert dispute["reason_text"] == "Zähler falsch abgelesen"
     assert dispute["status"] == "open"
