@@ -45,4 +45,4 @@ class UnmatchedPaymentOut(PaymentOut):
 class AssignIn(BaseModel):
     """An agent's assignment of a payment to a claim."""
 
-    reference: str = Field(min_length=1, max_length=32)
+    reference: str = Field(min_length=1, max_length=40, pattern=r"^\s*[A-Za-z0-9_-]+\s*$")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from api.agents.dependencies import CurrentAgent
 from api.config import get_settings
@@ -23,6 +23,7 @@ def today() -> date:
 
 
 Today = Annotated[date, Depends(today)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/unmatched")
@@ -36,7 +37,7 @@ def list_unmatched(db_session: SessionDep, _agent: CurrentAgent) -> list[Unmatch
 
 @router.post("/{payment_id}/assign")
 def assign_payment(
-    payment_id: int, body: AssignIn, db_session: SessionDep, agent: CurrentAgent, day: Today
+    payment_id: RowId, body: AssignIn, db_session: SessionDep, agent: CurrentAgent, day: Today
 ) -> PaymentOut:
     """Assign an unmatched payment to a claim; it is allocated at once (audited)."""
     payment = payment_service.assign(
