@@ -23,6 +23,7 @@ from api.conversations import service as conversations_service
 from api.db import session_scope
 from api.disputes import service as disputes_service
 from api.handoffs import service as handoffs_service
+from api.privacy import erase as privacy_erasure
 from api.promises import service as promises_service
 from api.promises.models import Promise
 from policy.decisions import Decision, Offer
@@ -113,7 +114,10 @@ async def identity_record(reference: str) -> IdentityRecord | None:
 
     def work(db_session: Session) -> IdentityRecord | None:
         claim = claims_service.get_by_reference(db_session=db_session, reference=reference)
-        if claim is None:
+        if claim is None or privacy_erasure.erased_at(
+            db_session=db_session, debtor_id=claim.debtor_id
+        ):
+            # An erased person's identity is gone: no answer can prove it any more.
             return None
         return IdentityRecord(
             reference=claim.reference,

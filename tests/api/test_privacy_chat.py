@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from actions import store
 from actions.privacy import ActionPrivacyRequest, request_kinds
 from api.audit.models import AuditEvent
 from api.claims import service as claims_service
@@ -109,6 +110,23 @@ async def test_a_verified_debtors_request_names_them_for_the_agent(
     assert (request.kind, request.debtor_id, request.claim_reference) == (
         "erasure", jana, "260000117",
     )  # fmt: skip
+
+
+async def test_an_erased_person_can_no_longer_pass_the_identity_check(
+    database: str,  # noqa: F811
+) -> None:
+    # (The erased date of birth is 0001-01-01, which "01.01.01" would otherwise match.)
+    assert await store.identity_record("260000117") is not None
+    with session_scope() as db_session:
+        debtor = find_person(db_session=db_session, reference="260000117")
+        erase.erase_person(
+            db_session=db_session,
+            holdings=holdings(db_session=db_session, debtor=debtor),
+            actor="cli",
+            now=utcnow(),
+            force=True,
+        )
+    assert await store.identity_record("260000117") is None
 
 
 # --- the real stack -----------------------------------------------------------------------
