@@ -15,10 +15,13 @@ the prefix out).
 2. Without an exact match, runs that hold at least five digits are compared by
    optimal string alignment distance (rapidfuzz's OSA: a wrong, missing or extra
    character, or two neighbours swapped, is one edit): up to one edit for
-   references of up to 7 characters, two for longer ones. Among these
-   candidates, the one claim that expects this amount wins; otherwise the one
-   claim at one edit; otherwise the credit stays unmatched (ambiguous, or no
-   reference at all) for an agent.
+   references of up to 7 characters, two for longer ones. Only the closest
+   candidates count (two edits only when nothing is one edit away). Among them,
+   the one claim that expects this amount wins; otherwise a lone candidate at one
+   edit; otherwise the credit stays unmatched (ambiguous, or no reference at
+   all) for an agent. More than 20 equally close candidates are ambiguous at
+   once: in a large book of consecutive references, an amount shared by chance
+   must not pick a stranger's claim.
 
 Consecutive references (260000117, 260000125 …) sit one or two edits apart, so
 a typo alone often fits several claims: the amount decides, and when it cannot,
@@ -38,6 +41,7 @@ from rapidfuzz.distance import OSA
 
 MAX_JOINED_TOKENS: Final = 4
 MIN_FUZZY_DIGITS: Final = 5
+MAX_AMOUNT_CANDIDATES: Final = 20
 # Reasons, as the audit log records them.
 EXACT: Final = "reference"
 EXACT_AND_AMOUNT: Final = "reference_and_amount"
@@ -154,10 +158,13 @@ def decide(
         if len(agreeing) == 1:
             return Match(agreeing[0], EXACT_AND_AMOUNT, names)
         return Match(None, AMBIGUOUS, names)
-    agreeing = [c.reference for c in candidates if amount in expects(c.reference)]
+    nearest = min(c.distance for c in candidates)
+    closest = [c.reference for c in candidates if c.distance == nearest]
+    if len(closest) > MAX_AMOUNT_CANDIDATES:
+        return Match(None, AMBIGUOUS, names[:MAX_AMOUNT_CANDIDATES])
+    agreeing = [reference for reference in closest if amount in expects(reference)]
     if len(agreeing) == 1:
         return Match(agreeing[0], TYPO_AND_AMOUNT, names)
-    closest = [c.reference for c in candidates if c.distance == 1]
-    if len(closest) == 1 and not agreeing:
+    if nearest == 1 and len(closest) == 1:
         return Match(closest[0], TYPO, names)
     return Match(None, AMBIGUOUS, names)
