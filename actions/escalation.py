@@ -130,10 +130,11 @@ def _dispute_text(turn: Turn) -> str:
 
 
 # What the keyword net raises on any turn the classifier read otherwise: insolvency and a
-# death are plain words and hand off; illness and dispute words are checked first ("mein
-# Kind war krank, deshalb habe ich es vergessen" is no reason to stop collecting).
+# death are plain words and hand off; illness, dispute and person words are checked first
+# ("mein Kind war krank, deshalb habe ich es vergessen" is no reason to stop collecting;
+# "can an actual person look at my case" read as a question gets the offer of a person).
 NET_HAND_OFF = frozenset({"insolvency", "bereavement"})
-NET_CHECK = frozenset({"vulnerability", "dispute"})
+NET_CHECK = frozenset({"vulnerability", "dispute", "human_request"})
 
 
 async def safety_net(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType] | None:

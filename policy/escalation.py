@@ -177,6 +177,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(manic|depressive|psychotic) (episode|phase)",
             r"(bad|severe|acute) (episode|phase)",
             r"(cant|cannot|can not|unable to) make (any )?decisions",
+            r"(just )?out of surgery",
+            r"after (my|an|the|a) (surgery|operation)",
+            r"operiert",
+            r"(nach|hatte) (einer|der|ner|meiner|eine|ne) (op|operation)",
         ),
     ),
     (
@@ -213,6 +217,12 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"identity theft",
             r"(dont|do not) owe",
             r"owe (you )?nothing",
+            r"erkenne? (ich )?(\w+ ){0,3}nicht an",
+            r"nicht anerkann?t",
+            r"(amount|bill|invoice|charge|sum|total) (is|was|seems)"
+            r" (wrong|incorrect|not (right|correct))",
+            r"(cancel+ed|gekuendigt|kuendigung)( \w+){0,10} (still|trotzdem|immer noch|weiterhin)"
+            r" (charg|bill|abbuch|berechn|kassier|verlang|fordern|mahn)\w*",
         ),
     ),
     (

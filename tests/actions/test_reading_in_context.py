@@ -19,6 +19,7 @@ from actions.dialogue import (
     ActionHandleInform,
     ActionHandoff,
     ActionOffer,
+    ActionReply,
 )
 from actions.terms import asks_for_plan, monthly_amount
 from api.handoffs.models import Handoff
@@ -201,3 +202,18 @@ async def test_a_crisis_is_not_lost_to_the_classifiers_doubt(
     assert ("0800 111 0 111" in result.text) is crisis
     reasons = [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)]
     assert reasons == (["crisis"] if crisis else [])
+
+
+async def test_words_asking_for_a_person_in_a_question_get_the_offer_of_one(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="can an actual person look at my case",
+        intent="ask_consequences",
+        slots={"language": "en", "disclosed": True},
+    )
+    result = await run(ActionReply(), tracker, domain)
+    assert "talk to a member of staff" in result.text
+    assert result.slots["awaiting"] == "offer_agent"
+    assert result.slots["agent_reason"] == "human_request"
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []

@@ -185,6 +185,10 @@ def test_crisis_help_names_the_lines() -> None:
         ("vulnerability", "ich bin schizophren und gerade in einer Psychose"),
         ("vulnerability", "in a manic episode, I can't make decisions"),
         ("crisis", "doesn't matter, I won't be around much longer anyway"),
+        ("dispute", "Diesen Betrag erkenne ich so nicht an"),
+        ("dispute", "the bill is wrong, it was only 120"),
+        ("dispute", "I cancelled the contract in May and they are still charging me"),
+        ("vulnerability", "just out of surgery, still on a lot of meds"),
     ],
 )
 def test_indirect_reasons_are_found(reason: str, text: str) -> None:
