@@ -15,7 +15,7 @@ from actions import store
 from actions.context import Turn, extract_reference
 from actions.escalation import hand_off, safety_net
 from actions.identity import expire_identity
-from actions.offers import accept_pending, payment_goal
+from actions.offers import accept_pending, ask_payment_way, payment_goal
 from actions.texts import say, text
 from api.config import get_settings
 from policy.escalation import detect_triggers
@@ -57,6 +57,44 @@ def names_pending_amount(turn: Turn) -> bool:
         return False
     agreed = pending_amount(pending)
     return agreed is not None and agreed in named_amounts(turn)
+
+
+def refuses_pending_amount(turn: Turn) -> bool:
+    """Tell whether the debtor refuses the offer awaiting a yes by naming its amount.
+
+    "Nein, 200 im Monat schaffe ich nicht": the offer's own amount with a no is a no,
+    never a new request for the same plan.
+    """
+    pending = turn.slot("pending_offer")
+    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+        return False
+    agreed = pending_amount(pending)
+    return (
+        agreed is not None
+        and agreed in named_amounts(turn)
+        and _NEGATION.search(turn.text.casefold()) is not None
+    )
+
+
+async def decline_pending(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """The debtor said no to the pending offer: another way, or a person past the policy."""
+    from actions.claims import selected_claims  # (claims builds on this module)
+
+    pending = turn.slot("pending_offer")
+    await store.audit(
+        "offer_declined",
+        sender_id=turn.sender_id,
+        claim_reference=pending["references"][0],
+        reasons=("plan_refused",),
+        data={"offer": pending},
+    )
+    if pending.get("hard_counter"):
+        # The nearest plan that fits is still too much: never press, hand over.
+        return await hand_off(turn, dispatcher, "policy_limit")
+    claims = await selected_claims(turn)
+    if claims:
+        return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
+    return [SlotSet("awaiting", None), SlotSet("pending_offer", None)]
 
 
 def pending_amount(pending: dict[str, Any]) -> Decimal | None:
@@ -192,6 +230,8 @@ class QuittAction(Action):
                     {"kind": CANNOT_PAY} if turn.intent == "cannot_pay" else turn.slot("goal")
                 )
                 return events + await select(turn, dispatcher, picked, goal=goal)
+        if self.reads_in_context and refuses_pending_amount(turn):
+            return events + await decline_pending(turn, dispatcher)
         if self.reads_in_context and names_pending_amount(turn):
             # "hm naja gut, dann halt 200": the offer's own amount, said back, is a yes.
             return events + await accept_pending(turn, dispatcher)

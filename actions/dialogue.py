@@ -9,8 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
-from actions.base import QuittAction, named_amounts, pending_amount, start_verification
+from actions.base import (
+    QuittAction,
+    decline_pending,
+    named_amounts,
+    pending_amount,
+    start_verification,
+)
 from actions.claims import (
     CANNOT_PAY,
     GENTLE_OPTIONS,
@@ -224,19 +229,7 @@ class ActionDeny(QuittAction):
         """Act on what the no refers to."""
         awaiting, pending = turn.slot("awaiting"), turn.slot("pending_offer")
         if awaiting == "confirm_offer" and pending:
-            await store.audit(
-                "offer_declined",
-                sender_id=turn.sender_id,
-                claim_reference=pending["references"][0],
-                reasons=("plan_refused",),
-                data={"offer": pending},
-            )
-            if pending.get("hard_counter"):
-                # The nearest plan that fits is still too much: never press, hand over.
-                return await hand_off(turn, dispatcher, "policy_limit")
-            claims = await selected_claims(turn)
-            if claims:
-                return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")
+            return await decline_pending(turn, dispatcher)
         events: list[EventType] = [SlotSet("awaiting", None)]
         if awaiting == OFFER_AGENT:
             # No person, no recorded reason: go on together.
@@ -244,6 +237,10 @@ class ActionDeny(QuittAction):
             if turn.slot("agent_reason") == "negative_sentiment":
                 events.append(SlotSet("agent_offer_declined", True))
             say(dispatcher, turn.domain, "utter_continue_without_agent", turn.language)
+            if pending and turn.verified:
+                # The offer that was waiting for a yes before the person was offered.
+                say(dispatcher, turn.domain, "utter_confirm_offer", turn.language)
+                return [*events, SlotSet("awaiting", "confirm_offer")]
         if not turn.verified:
             return events + await start_verification(turn, None, followup=True)
         return events + await _how_can_i_help(turn, dispatcher)
@@ -335,6 +332,10 @@ class ActionOfferAgent(QuittAction):
     async def handle(self, turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Offer a person once; a pending or declined offer is not repeated."""
         if turn.slot("awaiting") == OFFER_AGENT or turn.slot("agent_offer_declined"):
+            return []
+        weighing = turn.slot("awaiting") == "confirm_offer" and turn.slot("pending_offer")
+        if weighing and not turn.abusive:
+            # A debtor weighing an offer is negotiating, whatever their tone.
             return []
         say(dispatcher, turn.domain, "utter_offer_agent_mood", turn.language)
         return offer_events(turn, "negative_sentiment")

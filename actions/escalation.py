@@ -3,18 +3,19 @@
 High-stakes reasons (dispute, insolvency, bereavement, illness) are recorded when the
 debtor says so plainly, or after they confirm the bot's one-line check ("Verstehe ich
 richtig, dass Sie die Forderung bestreiten?"): an uncertain reading never creates a
-dispute. Crisis cues and requests for a person are handed off at once.
+dispute. Crisis cues and requests for a person are handed off at once (an unsure
+reading of one that carries a claim reference starts the identity check instead).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
-from actions.context import Turn
+from actions.context import Turn, extract_reference
 from actions.texts import say
 from policy.escalation import detect_triggers
 from policy.reasons import HANDOFF_REASONS
@@ -77,6 +78,11 @@ async def confirm_or_hand_off(
         # as a dispute): what the message plainly is, is abuse, and the gateway offers a
         # person for that right after this turn.
         return []
+    reference = None if turn.verified else extract_reference(turn.text)
+    if reason == "human_request" and reference and not stated_plainly(turn, reason):
+        # "ok whatever. my reference is 700000781" read, unsure, as a request for a
+        # person: the reference starts the check it was given for.
+        return [SlotSet("claim_reference", reference), FollowupAction("verify_form")]
     if reason not in CONFIRM_FIRST or stated_plainly(turn, reason):
         return await hand_off(turn, dispatcher, reason)
     return await check_reason(turn, dispatcher, reason)

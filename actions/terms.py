@@ -35,9 +35,26 @@ _PER_MONTH = re.compile(
 )
 
 
+# Banknote slang for amounts ("a tenner a month", "nen zwanni im monat").
+_SLANG = {
+    "fiver": "5",
+    "tenner": "10",
+    "zehner": "10",
+    "zwanni": "20",
+    "zwanziger": "20",
+    "fuffi": "50",
+    "fuffziger": "50",
+    "fuffi's": "50",
+    "hunni": "100",
+    "hunderter": "100",
+}
+_SLANG_WORD = re.compile(r"\b(?:an? |nen |einen |'?n )?(" + "|".join(_SLANG) + r")\b")
+
+
 def monthly_amount(text: str) -> Decimal | None:
     """Return the amount the debtor names per month ("40 euro im monat"), or None."""
     folded = " ".join(text.casefold().split())
+    folded = _SLANG_WORD.sub(lambda m: _SLANG[m.group(1)], folded)
     for match in _PER_MONTH.finditer(folded):
         value = parse_decimal(match.group(1))
         if value is not None and value > 0:

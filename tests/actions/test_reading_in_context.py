@@ -15,10 +15,12 @@ import pytest
 from actions.dialogue import (
     ActionAffirm,
     ActionCannotPay,
+    ActionDeny,
     ActionFallback,
     ActionHandleInform,
     ActionHandoff,
     ActionOffer,
+    ActionOfferAgent,
     ActionReply,
 )
 from actions.terms import asks_for_plan, monthly_amount
@@ -37,6 +39,7 @@ JANA = "260000117"  # 475.68; smallest instalment max(25.00, 475.68 / 24) = 25.0
         ("mehr als 15 € monatlich sind nicht drin", "15"),
         ("can i do 30 a month", "30"),
         ("I could manage 27.50 per month", "27.50"),
+        ("I'm pretty skint, could I pay like a tenner a month?", "10"),
         ("ich zahle 100 euro sofort", None),
         ("im Monat Mai zahle ich alles", None),
     ],
@@ -217,3 +220,62 @@ async def test_words_asking_for_a_person_in_a_question_get_the_offer_of_one(
     assert result.slots["awaiting"] == "offer_agent"
     assert result.slots["agent_reason"] == "human_request"
     assert rows(Handoff, conversation_id=tracker.sender_id) == []
+
+
+async def test_an_unsure_request_for_a_person_with_a_reference_starts_the_check(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="ok whatever. my reference is 260000141",
+        intent="human_request",
+        confidence=0.37,
+        slots={"language": "en", "disclosed": True},
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+    assert result.slots["claim_reference"] == "260000141"
+    assert {"event": "followup", "timestamp": None, "name": "verify_form"} in result.events
+
+
+async def test_a_no_that_names_the_offers_amount_is_a_no(domain: dict[str, Any]) -> None:
+    slots = verified_slots("260000133")  # Thomas: 4,800.00, smallest instalment 200.00
+    counter = await run(
+        ActionOffer(),
+        make_tracker(
+            text="Ich kann maximal 100 Euro im Monat zahlen", intent="ask_instalments", slots=slots
+        ),
+        domain,
+    )
+    assert counter.slots["pending_offer"]["hard_counter"] is True
+    refusal = make_tracker(
+        text="Nein, 200 im Monat schaffe ich nicht, keine Chance.",
+        intent="ask_instalments",
+        slots={**slots, **counter.slots},
+    )
+    await run(ActionOffer(), refusal, domain)
+    reasons = [h.reason for h in rows(Handoff, conversation_id=refusal.sender_id)]
+    assert reasons == ["policy_limit"]
+
+
+async def test_the_mood_offer_waits_while_an_offer_is_weighed_and_a_no_keeps_it(
+    domain: dict[str, Any],
+) -> None:
+    pending = await run(
+        ActionOffer(),
+        make_tracker(
+            text="jeht dit mit 50 euro im monat?",
+            intent="ask_instalments",
+            slots=verified_slots(JANA),
+        ),
+        domain,
+    )
+    weighing = {**verified_slots(JANA), **pending.slots}
+    mood = make_tracker(text="", intent="EXTERNAL_negative_sentiment", slots=weighing)
+    assert (await run(ActionOfferAgent(), mood, domain)).messages == []
+    # Offered anyway (abuse), then declined: the offer still waits for its yes.
+    offered = {**weighing, "awaiting": "offer_agent", "agent_reason": "negative_sentiment"}
+    declined = await run(
+        ActionDeny(), make_tracker(text="nein", intent="deny", slots=offered), domain
+    )
+    assert declined.slots["awaiting"] == "confirm_offer"
+    assert "festhalten" in declined.text
