@@ -195,6 +195,12 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(rechnung|forderung) (ist )?unberechtigt",
             r"kenne ich nicht",
             r"(ware|lieferung|paket|bestellung) (nie|nicht) (erhalten|bekommen|angekommen)",
+            r"(ware|lieferung|paket|bestellung|sendung)( \w+){0,4} (nie|nicht|nich) (\w+ ){0,3}"
+            r"(erhalten|bekommen|angekommen|geliefert)",
+            r"(wieso|warum|weshalb) soll(te)? ich (\w+ ){0,8}(zahlen|bezahlen) (\w+ )?(wo|was|die"
+            r"|das|den|wenn|obwohl) ich (\w+ ){0,2}(nie|nicht|nich|gar nicht|gar nich|kein\w*)",
+            r"(quit|cancel+ed|canceled|terminated|gekuendigt|abgemeldet)( \w+){0,8}"
+            r" (confirm\w*|bestaetigung|bestaetigt|kuendigungsbestaetigung)",
             r"(nie|niemals) (erhalten|bekommen|geliefert)",
             r"betrug",
             r"abzocke",

@@ -189,6 +189,9 @@ def test_crisis_help_names_the_lines() -> None:
         ("dispute", "the bill is wrong, it was only 120"),
         ("dispute", "I cancelled the contract in May and they are still charging me"),
         ("vulnerability", "just out of surgery, still on a lot of meds"),
+        ("dispute", "die Lieferung ist bis heute nicht bei mir angekommen"),
+        ("dispute", "warum soll ich für einen Vertrag zahlen, den ich gar nicht mehr habe"),
+        ("dispute", "I cancelled the membership in March, I have their email confirming it"),
     ],
 )
 def test_indirect_reasons_are_found(reason: str, text: str) -> None:
