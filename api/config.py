@@ -6,11 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from policy.bankdetails import parse_bic, parse_iban
 
 ROOT = Path(__file__).resolve().parent.parent
 _DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+# The agency account of development and tests: the example IBAN of countless IBAN
+# documents (Commerzbank Köln), obviously not ours (api/paydetails/accounts.py).
+EXAMPLE_IBAN = "DE89370400440532013000"
+EXAMPLE_BIC = "COBADEFFXXX"
 
 
 class Settings(BaseSettings):
@@ -89,6 +95,27 @@ class Settings(BaseSettings):
     voice_min_speech_ms: int = 200  # shorter sounds (a cough, a click) are no utterance
     voice_vad_aggressiveness: int = 2  # webrtcvad 0 (lenient) … 3 (strict)
     voice_reprompt_seconds: float = 8.0
+    # Pay now (api/paydetails): the agency's account, for creditors without bank details of
+    # their own. Unset, development and tests use a well-known example account
+    # (EXAMPLE_IBAN); production has no default and refuses that one, so that no debtor is
+    # ever sent to an account nobody here owns.
+    agency_iban: str | None = None
+    agency_bic: str | None = None
+    agency_account_holder: str | None = None
+    # Days the links to a promise's EPC QR code and printable agreement stay valid.
+    payment_link_days: int = 30
+
+    @field_validator("agency_iban", "agency_bic", "agency_account_holder")
+    @classmethod
+    def _bank_details(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Check the agency's IBAN (check digits) and BIC; read empty as unset."""
+        if value is None or not value.strip():
+            return None
+        if info.field_name == "agency_iban":
+            return parse_iban(value)
+        if info.field_name == "agency_bic":
+            return parse_bic(value)
+        return value.strip()[:70]
 
     @field_validator("rest_token")
     @classmethod
@@ -113,6 +140,8 @@ class Settings(BaseSettings):
             or len(self.secret_key.get_secret_value()) < 32
         ):
             raise ValueError("QUITT_SECRET_KEY must be set to 32+ random characters in production")
+        if self.environment == "production" and self.agency_iban == EXAMPLE_IBAN:
+            raise ValueError("QUITT_AGENCY_IBAN is the example account: set the agency's own")
         return self
 
 

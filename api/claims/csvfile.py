@@ -66,7 +66,7 @@ REQUIRED_COLUMNS: Final = (
 )
 AMOUNT_COLUMNS: Final = frozenset({"principal", "interest", "fees"})
 DATE_COLUMNS: Final = frozenset({"contract_date", "invoice_date", "due_date", "date_of_birth"})
-CREDITOR_COLUMNS: Final = ("id", "name", "address", "policy")
+CREDITOR_COLUMNS: Final = ("id", "name", "address", "policy", "iban", "bic", "account_holder")
 
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 _GROUPED_DE = re.compile(r"-?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
@@ -298,7 +298,7 @@ def read_csv(path: Path, creditors: list[CreditorIn]) -> ClaimSource:
 
 
 def read_creditors_csv(path: Path) -> list[CreditorIn]:
-    """Read creditors from CSV: columns `id`, `name`, `address` and optionally `policy`."""
+    """Read creditors from CSV: `id`, `name`, `address`; optionally `policy` and bank details."""
     table = open_table(path, CREDITOR_COLUMNS, CREDITOR_COLUMNS[:3])
     entries: list[dict[str, str]] = []
     numbers: list[int] = []

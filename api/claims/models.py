@@ -33,6 +33,11 @@ class Creditor(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     policy: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    # The creditor's own account for payment details (policy.bankdetails checks them on
+    # import); without an IBAN the agency's account from the settings is used.
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    account_holder: Mapped[str | None] = mapped_column(String(70))
 
     claims: Mapped[list[Claim]] = relationship(back_populates="creditor")
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.db.schemas import Money, ORMModel
 from api.disputes.schemas import DisputeOut
 from api.handoffs.schemas import HandoffOut
 from api.payments.schemas import PaymentOut
 from api.promises.schemas import PromiseOut
+from policy.bankdetails import parse_bic, parse_iban
 
 FORMAT = "quitt-claims/1"
 MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
@@ -109,6 +111,19 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+def _bank_detail(parse: Callable[[str], str]) -> Callable[[Any], str | None]:
+    """Read an optional IBAN or BIC: empty is none, anything else must be valid."""
+
+    def read(value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        return parse(value)
+
+    return read
+
+
 class CreditorIn(_In):
     """A creditor entry of the import file."""
 
@@ -116,6 +131,20 @@ class CreditorIn(_In):
     name: Text
     address: Text
     policy: Annotated[str, Field(min_length=1, max_length=64)] = "default"
+    # Bank details for the payment details the bot gives (optional: else the agency's).
+    iban: Annotated[str | None, BeforeValidator(_bank_detail(parse_iban))] = None
+    bic: Annotated[str | None, BeforeValidator(_bank_detail(parse_bic))] = None
+    # The payee's name as the bank knows it (EPC QR: at most 70); default the creditor's.
+    account_holder: Annotated[str | None, Field(min_length=1, max_length=70)] = None
+
+    @field_validator("bic", "account_holder")
+    @classmethod
+    def _needs_iban(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Refuse a BIC or account holder without the IBAN they belong to."""
+        # A refused IBAN is missing from `data`: its own error names it.
+        if value is not None and "iban" in info.data and info.data["iban"] is None:
+            raise ValueError(f"{info.field_name} given without an iban")
+        return value
 
 
 class DebtorIn(_In):
