@@ -51,6 +51,12 @@ def _clients(tracker: Tracker) -> list[str]:
     return client_keys(sender_id=tracker.sender_id, metadata=metadata)
 
 
+# Intents that bot/data/rules*.yml answer in the middle of the identity check.
+ANSWERED_DURING_CHECK = frozenset(
+    {"bot_challenge", "ask_privacy", "privacy_request", "ask_consequences", "ask_payment_info"}
+)
+
+
 class ValidateVerifyForm(FormValidationAction):
     """Validates the verification form's answers against the claim's debtor."""
 
@@ -72,6 +78,12 @@ class ValidateVerifyForm(FormValidationAction):
                 SlotSet("claim_reference", STOPPED),
                 SlotSet("identity_proof", STOPPED),
             ]
+        if turn.intent in ANSWERED_DURING_CHECK:
+            # A question the form does not take as an answer: no events, so Rasa rejects
+            # the form and the intent's rule answers, then the check goes on (that action
+            # does the disclosure and the language); a language slot set here would keep
+            # the form, and the question would go unanswered.
+            return []
         events = disclosure(turn, dispatcher) + language_events(turn)
         if turn.language_detected:
             await store.set_language(turn.sender_id, turn.channel, turn.language)
