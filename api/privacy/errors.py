@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from api.errors import Conflict, NotFound, ValidationFailed
+from api.errors import Conflict, NotFound, QuittError
 
 
 class PersonNotFound(NotFound):
     """No debtor matches the given debtor id or claim reference."""
 
 
-class PersonNotNamed(ValidationFailed):
-    """A person must be named by exactly one of debtor id and claim reference."""
+class PersonNotNamed(QuittError):
+    """A person must be named by exactly one of debtor id and claim reference (400).
+
+    Not a 422: that status carries FastAPI's own validation body in the API's schema.
+    """
 
 
 class ErasureRefused(Conflict):

@@ -161,8 +161,8 @@ def test_only_a_supervisor_opens_an_unmasked_export(
 @pytest.mark.parametrize(
     ("params", "status"),
     [
-        ({}, 422),
-        ({"debtor_id": 1, "reference": "PRIV-A-1"}, 422),
+        ({}, 400),
+        ({"debtor_id": 1, "reference": "PRIV-A-1"}, 400),
         ({"reference": "NO-SUCH-CLAIM"}, 404),
         ({"debtor_id": 2**31 - 1}, 404),
         ({"debtor_id": 2**40}, 422),
