@@ -11,13 +11,14 @@ from typing import Any
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
+from actions import paydetails, store
 from actions.context import Turn, policy_named, today
 from actions.escalation import hand_off
 from actions.formatting import day, money, percent
 from actions.store import ClaimView
 from actions.terms import asks_for_plan, monthly_amount, plan_months
 from actions.texts import say, text
+from api.config import get_settings
 from policy import reasons as r
 from policy.config import CreditorPolicy
 from policy.decisions import Decision, Instalment, Offer
@@ -361,7 +362,7 @@ async def accept_pending(turn: Turn, dispatcher: CollectingDispatcher) -> list[E
     pending = turn.slot("pending_offer")
     offer = offer_from_slot(pending)
     references = list(pending["references"])
-    await store.record_promise(
+    promise_id = await store.record_promise(
         sender_id=turn.sender_id,
         channel=turn.channel,
         references=references,
@@ -377,6 +378,15 @@ async def accept_pending(turn: Turn, dispatcher: CollectingDispatcher) -> list[E
         summary=describe(turn, offer),
         reference=", ".join(references),
     )
+    # Pay now: payee, IBAN, BIC, amount and reference, the EPC QR code, a plan's agreement.
+    details = await store.payment_details(promise_id)
+    if details is not None:
+        paying = paydetails.confirmation(turn, details, settings=get_settings())
+        dispatcher.utter_message(text=paying.text)
+        for image in paying.images:
+            dispatcher.utter_message(image=image)
+        if paying.agreement:
+            dispatcher.utter_message(text=paying.agreement)
     return [
         SlotSet("pending_offer", None),
         SlotSet("awaiting", None),

@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session
 from api.audit import service as audit_service
 from api.claims import service as claims_service
 from api.claims.models import Claim
+from api.config import get_settings
 from api.conversations import service as conversations_service
 from api.db import session_scope
 from api.disputes import service as disputes_service
 from api.handoffs import service as handoffs_service
+from api.paydetails import details as paydetails
+from api.paydetails.accounts import agency_account
+from api.paydetails.details import PaymentDetails
 from api.privacy import erase as privacy_erasure
 from api.promises import service as promises_service
 from api.promises.models import Promise
@@ -314,6 +318,14 @@ async def record_promise(
         return promise.id
 
     return await _run(work)
+
+
+async def payment_details(promise_id: int) -> PaymentDetails | None:
+    """Return what the debtor pays to which account for a recorded promise (Pay now)."""
+    agency = agency_account(get_settings())
+    return await _run(
+        lambda s: paydetails.for_promise(db_session=s, promise_id=promise_id, agency=agency)
+    )
 
 
 def _disputed_in(db_session: Session, claim_reference: str, conversation_id: str) -> bool:
