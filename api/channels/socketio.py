@@ -141,9 +141,9 @@ def to_bot_uttered(reply: dict[str, Any]) -> BotUttered:
     return message
 
 
-def _transcript_turn(author: str, text: str, buttons: Any) -> BotUttered:
+def _transcript_turn(author: str, text: str, buttons: Any, image: Any = None) -> BotUttered:
     """Return a stored outbound turn as a replayed `bot_uttered` payload."""
-    message = to_bot_uttered({"text": text, "buttons": buttons})
+    message = to_bot_uttered({"text": text, "buttons": buttons, "image": image})
     message["metadata"] = {"custom": {"author": author}, "history": True}
     return message
 
@@ -173,7 +173,9 @@ def _recent_turns(sender: str, limit: int) -> list[BotUttered]:
     """Return the conversation's latest bot and agent turns, oldest first (blocking)."""
     with session_scope() as db_session:
         return [
-            _transcript_turn(m.author, m.text, (m.data or {}).get("buttons"))
+            _transcript_turn(
+                m.author, m.text, (m.data or {}).get("buttons"), (m.data or {}).get("image")
+            )
             for m in conversations_service.transcript(
                 db_session=db_session, sender_id=sender, limit=limit
             )

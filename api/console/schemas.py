@@ -89,6 +89,8 @@ class MessageOut(BaseModel):
     template: dict[str, Any] | None = None
     # Files the debtor sent with this line (their ids in the handoff's attachments).
     attachment_ids: list[int] | None = None
+    # An image the bot sent: a confirmation's EPC QR code (its /pay/qr/… link).
+    image: str | None = None
 
 
 class NoteOut(BaseModel):

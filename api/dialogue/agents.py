@@ -64,6 +64,8 @@ def message_view(message: Message) -> dict[str, Any]:
         "sentiment": data.get("sentiment"),
         "agent_id": message.agent_id,
         "created_at": message.created_at.isoformat(),
+        # A bot turn's image: a confirmation's EPC QR code (api/paydetails).
+        **({"image": data["image"]} if isinstance(data.get("image"), str) else {}),
     }
 
 

@@ -112,6 +112,16 @@ def render(
     return bodies, options or None
 
 
+def media_urls(replies: list[dict[str, Any]]) -> list[str]:
+    """Return the images of bot turns (a confirmation's EPC QR code) to send as media."""
+    return [
+        reply["image"]
+        for reply in replies
+        if isinstance(reply.get("image"), str)
+        and reply["image"].startswith(("https://", "http://"))
+    ]
+
+
 def _split_once(body: str) -> tuple[list[str], str] | None:
     """Split on the coarsest boundary the text has; return the parts and their joiner."""
     for pattern, joiner in _BOUNDARIES:

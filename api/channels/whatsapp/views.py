@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,11 +29,17 @@ _SID = re.compile(r"^[A-Za-z]{2}[0-9a-fA-F]{32}$")
 MAX_MEDIA = 10
 
 
-def twiml(bodies: list[str]) -> str:
-    """Render answers as TwiML, one <Message> each (none: an empty <Response/>)."""
+def twiml(bodies: list[str], media: Sequence[str] = ()) -> str:
+    """Render answers as TwiML, one <Message> each (none: an empty <Response/>).
+
+    Images (the EPC QR code of a confirmation) follow as media messages, which Twilio
+    fetches from their URL on QUITT_PUBLIC_URL.
+    """
     response = MessagingResponse()
     for body in bodies:
         response.message(body)
+    for url in media:
+        response.message().media(url)
     return str(response)
 
 
@@ -118,7 +125,7 @@ async def whatsapp_webhook(request: Request) -> Response:
                 whatsapp_service.set_options(
                     db_session=db_session, address=message.address, options=options
                 )
-            answer = twiml(bodies)
+            answer = twiml(bodies, formatting.media_urls(outcome.replies))
             whatsapp_service.store_response(
                 db_session=db_session, external_id=message.sid, response=answer
             )

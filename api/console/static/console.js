@@ -616,6 +616,16 @@
     if (button) button.click();
   }
 
+  // The EPC QR code of a confirmation, from this gateway (its path only, whatever public URL
+  // the debtor was given).
+  function paymentCode(image) {
+    if (typeof image !== "string") return null;
+    let path;
+    try { path = new URL(image, window.location.href).pathname; } catch (err) { return null; }
+    if (!path.startsWith("/pay/qr/")) return null;
+    return el("img", { src: path, alt: "GiroCode (QR-Code der Zahlungsdaten)", className: "msg-qr" });
+  }
+
   function appendMessage(message, fresh) {
     if (state.messageIds.has(message.id)) return;
     state.messageIds.add(message.id);
@@ -639,10 +649,11 @@
         return button;
       }))
       : null;
+    const qr = paymentCode(message.image);
     const item = el("li", {
       className: `msg msg-${author}${fresh ? " fresh" : ""}`,
       dataset: { id: String(message.id), author },
-    }, [head, template, el("div", { className: "msg-text", text: message.text || "" }), buttons, files]);
+    }, [head, template, el("div", { className: "msg-text", text: message.text || "" }), buttons, files, qr]);
     const transcript = $("transcript");
     const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 120;
     transcript.append(item);
