@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.config import get_settings
-from api.db import session_scope
+from api.db import get_engine, session_scope
 from api.db.columns import utcnow
 from api.privacy import erase as erase_service
 from api.privacy.flows import open_export
@@ -57,23 +57,26 @@ def _erase(args: argparse.Namespace) -> int:
         held = holdings(db_session=db_session, debtor=debtor)
         if args.dry_run:
             planned = erase_service.plan(db_session=db_session, holdings=held)
-            print(_plan_text(planned))
             db_session.rollback()
-            return 0
-        needles = identity_needles(debtor)
-        report = erase_service.erase_person(
-            db_session=db_session, holdings=held, actor=ACTOR, now=utcnow(), force=args.force
-        )
-        print(_report_text(report))
-        if args.scan:
-            db_session.flush()
-            traces = scan(db_session.connection(), needles)
-            if traces:
-                print(f"scan: {len(traces)} trace(s) left:")
-                for trace in traces:
-                    print(f"  {trace}")
-            else:
-                print("scan: no name, phone, e-mail or date of birth of theirs left anywhere")
+        else:
+            needles = identity_needles(debtor)
+            report = erase_service.erase_person(
+                db_session=db_session, holdings=held, actor=ACTOR, now=utcnow(), force=args.force
+            )
+    # Said once committed: a closed pipe must not undo the erasure.
+    if args.dry_run:
+        print(_plan_text(planned))
+        return 0
+    print(_report_text(report))
+    if args.scan:
+        with get_engine().connect() as connection:
+            traces = scan(connection, needles)
+        if traces:
+            print(f"scan: {len(traces)} trace(s) left:")
+            for trace in traces:
+                print(f"  {trace}")
+        else:
+            print("scan: no name, phone, e-mail or date of birth of theirs left anywhere")
     return 0
 
 
