@@ -188,7 +188,7 @@ def test_forged_expired_and_wrong_links_all_get_the_same_404(
 ) -> None:
     promise = full_payment(db_session)
     good = token(promise)
-    forged = good[:-2] + ("AA" if good[-2:] != "AA" else "BB")
+    forged = good[:-2] + ("aa" if good[-2:] != "aa" else "bb")
     expired = token(promise, expires=datetime.now(UTC) - timedelta(seconds=1))
     unknown = token(promise, promise_id=promise.id + 1000)
     for path in (
