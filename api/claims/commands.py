@@ -97,7 +97,7 @@ def register(subparsers: Any) -> None:
         "--creditors",
         metavar="FILE",
         help="creditors to import first: a quitt-claims/1 file without claims, or CSV with "
-        "the columns id, name, address and optionally policy",
+        "the columns id, name, address and optionally policy, iban, bic, account_holder",
     )
     importer_parser.add_argument(
         "--dry-run", action="store_true", help="validate and report, write nothing"
