@@ -71,7 +71,7 @@ def payment_text(turn: Turn, details: PaymentDetails) -> str:
             heading = text(domain, "utter_payment_block_heading", lang, number=number)
             parts.append(f"{heading}\n{_block(turn, details, block)}")
         parts.append(text(domain, "utter_payment_reference_hint_several", lang))
-    if any(block.has_qr for block in blocks):
+    if any(block.has_qr for block in blocks) and turn.channel != "voice":
         parts.append(text(domain, "utter_payment_qr_hint", lang))
     if details.without_account:
         references = ", ".join(details.without_account)
@@ -85,21 +85,36 @@ def confirmation(
     """Return the payment details, the QR code URLs and (for a plan) the agreement link."""
     now = now or datetime.now(UTC)
     key, until = links.link_key(settings), links.expiry(settings, now)
+    # A picture or a link read out on a phone line helps nobody: callers hear the details.
+    on_screen = turn.channel != "voice"
     images = tuple(
         links.qr_url(
             settings,
             links.make_token(
                 key,
-                links.Link("qr", details.promise_id, turn.language, index, until),
+                links.Link(
+                    purpose="qr",
+                    promise_id=details.promise_id,
+                    language=turn.language,
+                    block=index,
+                    expires=until,
+                ),
             ),
         )
         for index, block in enumerate(details.blocks)
-        if block.has_qr
+        if block.has_qr and on_screen
     )
     agreement = None
-    if details.kind == "instalment_plan" and details.blocks:
+    if details.kind == "instalment_plan" and details.blocks and on_screen:
         token = links.make_token(
-            key, links.Link("agreement", details.promise_id, turn.language, 0, until)
+            key,
+            links.Link(
+                purpose="agreement",
+                promise_id=details.promise_id,
+                language=turn.language,
+                block=0,
+                expires=until,
+            ),
         )
         agreement = text(
             turn.domain,

@@ -29,6 +29,7 @@ async def agree(
     language: str = "de",
     entities: list[dict[str, Any]] | None = None,
     selected: list[str] | None = None,
+    channel: str = "rest",
 ) -> Result:
     """Make an offer and say yes to it; return the yes turn."""
     slots: dict[str, Any] = {"language": language}
@@ -50,6 +51,7 @@ async def agree(
         intent="affirm",
         slots=verified_slots(reference, pending_offer=pending, awaiting="confirm_offer", **slots),
         sender_id=made.tracker.sender_id,
+        metadata={"channel": channel},
     )
     return await run(ActionAffirm(), yes, domain)
 
@@ -175,3 +177,12 @@ async def test_a_plan_over_claims_of_two_payees_has_a_block_each(domain: dict[st
     assert "Betrag: 79,17 € als 1. Rate" in text or "Betrag: 79,16 € als 1. Rate" in text, text
     assert "Verwendungszweck: 260000158\n" in text and "Verwendungszweck: 260000166\n" in text
     assert len(images(result)) == 2
+
+
+async def test_a_caller_hears_the_bank_details_without_pictures_or_links(
+    domain: dict[str, Any],
+) -> None:
+    result = await agree(domain, "ask_instalments", entities=[amount("50")], channel="voice")
+    assert f"IBAN: {EXAMPLE_IBAN}" in result.text and "Betrag: 50,00 €" in result.text
+    assert images(result) == []
+    assert "http" not in result.text and "QR" not in result.text
