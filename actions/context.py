@@ -153,6 +153,24 @@ def _idle_minutes(events: list[dict[str, Any]]) -> float:
     return max(0.0, (stamps[-1] - stamps[-2]) / 60)
 
 
+def _abusive(latest: dict[str, Any], events: list[dict[str, Any]]) -> bool:
+    """Tell whether the gateway found insults in the debtor's message.
+
+    For an intent the gateway triggers after the message (the offer of a person), the
+    debtor's own last message is the one that counts.
+    """
+    name = str((latest.get("intent") or {}).get("name") or "")
+    if not name.startswith("EXTERNAL_"):
+        return (latest.get("metadata") or {}).get("abusive") is True
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = str((event.get("parse_data") or {}).get("intent", {}).get("name", ""))
+        if not intent.startswith("EXTERNAL_"):
+            return (event.get("metadata") or {}).get("abusive") is True
+    return False
+
+
 def _best_guess(latest: dict[str, Any]) -> str | None:
     """Return the top-ranked real intent of a message, fallback aside."""
     for ranked in latest.get("intent_ranking") or []:
@@ -225,7 +243,7 @@ class Turn:
             intent_confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
             mood=metadata.get("mood") if metadata.get("mood") in ("angry", "distressed") else None,
             said=_said_this_turn(tracker.events),
-            abusive=metadata.get("abusive") is True,
+            abusive=_abusive(latest, tracker.events),
             idle_minutes=_idle_minutes(tracker.events),
             best_guess=_best_guess(latest),
         )

@@ -25,7 +25,7 @@ from actions.dialogue import (
 )
 from actions.terms import asks_for_plan, monthly_amount
 from api.handoffs.models import Handoff
-from tests.actions.conftest import make_tracker, rows, run, verified_slots
+from tests.actions.conftest import make_tracker, rows, run, user_event, verified_slots
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -279,3 +279,25 @@ async def test_the_mood_offer_waits_while_an_offer_is_weighed_and_a_no_keeps_it(
     )
     assert declined.slots["awaiting"] == "confirm_offer"
     assert "festhalten" in declined.text
+
+
+async def test_insults_over_an_offer_still_get_the_offer_of_a_person(
+    domain: dict[str, Any],
+) -> None:
+    pending = await run(
+        ActionOffer(),
+        make_tracker(
+            text="ihr geier, 50 im monat", intent="ask_instalments", slots=verified_slots(JANA)
+        ),
+        domain,
+    )
+    weighing = {**verified_slots(JANA), **pending.slots}
+    events = [
+        {**user_event("ihr geier, 50 im monat", "ask_instalments"), "metadata": {"abusive": True}},
+        user_event("", "EXTERNAL_negative_sentiment"),
+    ]
+    mood = make_tracker(
+        text="", intent="EXTERNAL_negative_sentiment", slots=weighing, events=events
+    )
+    offered = await run(ActionOfferAgent(), mood, domain)
+    assert offered.slots["awaiting"] == "offer_agent"
