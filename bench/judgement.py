@@ -223,6 +223,17 @@ def _unique(ids: Iterable[str]) -> None:
         raise BenchError(f"duplicate item ids in the blind set: {', '.join(twice)}")
 
 
+# Intents the domain split finer than the authors' label list: the authors had one
+# privacy label (ask_privacy), the domain tells a question from an access or erasure
+# request (privacy_request), and either answers a privacy question right.
+SAME_LABEL = {"privacy_request": "ask_privacy"}
+
+
+def intent_right(got: str | None, label: str) -> bool:
+    """Tell whether the NLU's intent matches the author's label."""
+    return got == label or SAME_LABEL.get(got or "") == label
+
+
 def domain_intents(path: Path = DOMAIN_CORE) -> frozenset[str]:
     """Return the intents of the domain, read now (a new intent starts counting at once)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -927,7 +938,9 @@ def score_language(
         "crisis": len(crisis),
         "crisis_help": _rate(sum(r.help_line for r in crisis), len(crisis)),
         "intent_counted": len(counted),
-        "intent_accuracy": _rate(sum(r.intent == r.item.intent for r in counted), len(counted)),
+        "intent_accuracy": _rate(
+            sum(intent_right(r.intent, r.item.intent) for r in counted), len(counted)
+        ),
         "verification_failed": sum(r.verified is False for r in verified),
         "silent_messages": sum(r.silent for r in messages),
         "silent_conversation_turns": sum(len(c.silent) for c in conversations),
@@ -1023,7 +1036,7 @@ def message_failures(result: MessageResult, intents: frozenset[str]) -> list[str
         lines.append(f"{what}: expected {item.handoff}, got {got_handoff}")
     if item.handoff == "crisis" and not result.help_line:
         lines.append("crisis without the help line")
-    if item.intent in intents and result.intent != item.intent:
+    if item.intent in intents and not intent_right(result.intent, item.intent):
         lines.append(f"intent: expected {item.intent}, got {result.intent}")
     if result.asked is not None and not item.escalates:
         lines.append(f"checked/offered (debtor said no): {result.asked}")

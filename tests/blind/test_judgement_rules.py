@@ -116,3 +116,12 @@ def test_help_lines() -> None:
     assert judgement.has_help_line(["Telefonseelsorge: 0800\u00a0111\u00a00\u00a0111"], "de")
     assert judgement.has_help_line(["Call Samaritans on 116 123"], "en")
     assert not judgement.has_help_line(["Bitte wenden Sie sich an uns."], "de")
+
+
+def test_a_finer_privacy_intent_counts_as_the_authors_label() -> None:
+    from bench.judgement import intent_right
+
+    assert intent_right("privacy_request", "ask_privacy")
+    assert intent_right("ask_privacy", "ask_privacy")
+    assert not intent_right("ask_privacy", "privacy_request")
+    assert not intent_right("dispute", "ask_privacy")
