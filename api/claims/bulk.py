@@ -20,7 +20,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Table, insert, select, update
 
 from api.claims.debtors import DEBTOR_FIELDS, DebtorWriter, StoredDebtor
-from api.claims.identity import Details, stored_key
+from api.claims.identity import Details, is_erased, stored_key
 from api.claims.ledger import Ledger, Person
 from api.claims.report import ImportReport
 from api.claims.rows import ClaimRow
@@ -118,6 +118,20 @@ class BulkWriter:
     def write_batch(self, batch: Sequence[ClaimRow]) -> None:
         """Write one batch of validated claims."""
         stored = self._stored([row.reference for row in batch])
+        erased = {ref for ref, (_, (_, key, _)) in stored.items() if is_erased(key[0])}
+        if erased:
+            # A person erased on request (GDPR Art. 17) is not brought back by a re-import
+            # of the creditor's old file: their claims keep the pseudonym.
+            for row in batch:
+                if row.reference in erased:
+                    where = self.entry_name(row.position, {"reference": row.reference})
+                    self.report.warn(
+                        f"{where}: its debtor's data was erased on request; "
+                        "the claim is left as it is"
+                    )
+            self.report.claims.add("unchanged", len(erased))
+            batch = [row for row in batch if row.reference not in erased]
+            stored = {ref: value for ref, value in stored.items() if ref not in erased}
         persons = self.debtors.resolve(
             batch, {reference: debtor for reference, (_, debtor) in stored.items()}
         )

@@ -55,6 +55,15 @@ def debtor_key(row: ClaimRow) -> DebtorKey:
     return row.name, row.date_of_birth
 
 
+# The name an erased person's debtor row keeps (api/privacy/erase.py): a pseudonym.
+ERASED_PREFIX = "erased:"
+
+
+def is_erased(name: str) -> bool:
+    """Tell whether a stored debtor was erased on request (its name is a pseudonym)."""
+    return name.startswith(ERASED_PREFIX)
+
+
 def stored_key(name: str, date_of_birth: date) -> DebtorKey:
     """Return the key of a stored debtor, by the same rule as `debtor_key`."""
     return name, date_of_birth

@@ -191,3 +191,26 @@ def test_the_instalments_still_sum_to_the_promise(db_session: Session, people: P
     promise = db_session.get(Promise, people.promise_id)
     assert promise is not None
     assert sum(i.amount for i in promise.instalments) == promise.amount == Decimal("256.10")
+
+
+def test_a_reimport_of_the_old_file_does_not_bring_the_erased_person_back(
+    db_session: Session, people: People
+) -> None:
+    from api.claims import service as claim_service
+    from tests.api.privacy_people import CREDITOR, ERIKA, _claim
+
+    _settle(db_session, "PRIV-A-2")
+    report = _erase(db_session, people.erika.debtor_id)
+    again = claim_service.import_claims(
+        db_session=db_session,
+        data={
+            "format": "quitt-claims/1",
+            "creditors": [CREDITOR],
+            "claims": [_claim("PRIV-A-1", ERIKA, "paid", "240.00")],
+        },
+    )
+    assert any("erased on request" in w for w in again.warnings)
+    claim = db_session.get(Claim, "PRIV-A-1")
+    assert claim is not None and claim.debtor_id == people.erika.debtor_id
+    assert db_session.get(Debtor, people.erika.debtor_id).name == report.pseudonym  # type: ignore[union-attr]
+    assert scan(db_session.connection(), people.erika.needles) == []
