@@ -27,8 +27,9 @@ def agree(gateway: Gateway, *steps: str) -> list[dict[str, object]]:
 
 
 def fetch_qr(gateway: Gateway, url: str) -> list[str]:
-    """Fetch a QR code from the gateway (by path: the public URL names port 8000)."""
-    response = gateway.http.get(urlsplit(url).path)
+    """Fetch a QR code by its URL (the stack's public URL is its gateway)."""
+    assert url.startswith(gateway.base_url + "/pay/qr/"), url
+    response = gateway.http.get(url)
     assert response.status_code == 200, url
     assert response.headers["content-type"] == "image/png"
     return epc_fields(response.content)

@@ -157,7 +157,15 @@ def test_debtor_verifies_agrees_a_plan_reloads_and_gets_an_agent_reply(
         expect(page.locator(".rw-messages-container")).to_contain_text("10 Monatsraten")
         expect(bot(page).last).to_contain_text("Soll ich das verbindlich so festhalten?")
         click_reply(page, "Ja, festhalten")
-        expect(bot(page).last).to_contain_text("festgehalten")
+        # The confirmation, the payment details, the QR code and last the agreement's link.
+        expect(bot(page).last).to_contain_text("Ratenzahlungsvereinbarung")
+        expect(page.locator(".rw-messages-container")).to_contain_text("festgehalten")
+        expect(page.locator(".rw-messages-container")).to_contain_text("DE89 3704 0044")
+        qr = page.locator(".rw-messages-container img[src*='/pay/qr/']")
+        expect(qr).to_have_count(1)
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle()
+        )
         page.screenshot(path=str(ARTIFACTS / "webchat-plan.png"))
         before = session_id(page)
         shown = bot(page).count()
@@ -168,7 +176,8 @@ def test_debtor_verifies_agrees_a_plan_reloads_and_gets_an_agent_reply(
         if not page.locator(".rw-conversation-container").is_visible():
             page.click(".rw-launcher")
         expect(page.locator(".rw-messages-container")).to_contain_text("Ich kann 50 € im Monat")
-        expect(bot(page).last).to_contain_text("festgehalten")
+        expect(bot(page).last).to_contain_text("Ratenzahlungsvereinbarung")
+        expect(page.locator(".rw-messages-container img[src*='/pay/qr/']")).to_have_count(1)
         page.wait_for_timeout(1000)
         assert bot(page).count() == shown
         assert session_id(page) == before

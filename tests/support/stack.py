@@ -106,14 +106,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("stack")
     url = f"sqlite:///{workdir / 'quitt.db'}"
     seed_database(url)
+    port = _free_port()
     running = Stack(
         database_url=url,
-        gateway_port=_free_port(),
+        gateway_port=port,
         rasa_port=_free_port(),
         action_port=_free_port(),
         model=model,
         log_dir=workdir / "logs",
-        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
+        # The gateway's own address is the stack's public URL: links the bot gives (the
+        # QR code of a confirmation) must open on it.
+        extra_env={
+            "QUITT_ENVIRONMENT": "test",
+            "QUITT_REST_TOKEN": "",
+            "QUITT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        },
     )
     running.start()
     try:
