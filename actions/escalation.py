@@ -77,6 +77,7 @@ async def confirm_or_hand_off(
         # Insults the classifier read as a reason the words do not name ("scum company"
         # as a dispute): what the message plainly is, is abuse, and the gateway offers a
         # person for that right after this turn.
+        say(dispatcher, turn.domain, "utter_ack_angry", turn.language)
         return []
     reference = None if turn.verified else extract_reference(turn.text)
     if reason == "human_request" and reference and not stated_plainly(turn, reason):

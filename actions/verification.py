@@ -20,7 +20,7 @@ from actions import store
 from actions.base import QuittAction, acknowledge, disclosure, language_events
 from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
-from actions.escalation import hand_off
+from actions.escalation import INTENT_REASONS, hand_off
 from actions.texts import say
 from api.config import get_settings
 from api.ratelimit import VerificationLimiter, client_keys
@@ -51,6 +51,10 @@ def _clients(tracker: Tracker) -> list[str]:
     return client_keys(sender_id=tracker.sender_id, metadata=metadata)
 
 
+# Reasons whose plain words hand off in the middle of the check, whatever the classifier
+# read (a crisis is handled before everything else).
+HANDED_OFF_DURING_CHECK = frozenset({"insolvency", "bereavement", "human_request"})
+
 # Intents that bot/data/rules*.yml answer in the middle of the identity check.
 ANSWERED_DURING_CHECK = frozenset(
     {"bot_challenge", "ask_privacy", "privacy_request", "ask_consequences", "ask_payment_info"}
@@ -78,7 +82,23 @@ class ValidateVerifyForm(FormValidationAction):
                 SlotSet("claim_reference", STOPPED),
                 SlotSet("identity_proof", STOPPED),
             ]
-        if turn.intent in ANSWERED_DURING_CHECK:
+        reason_intent = turn.intent in INTENT_REASONS and not str(turn.intent).startswith(
+            "EXTERNAL_"
+        )
+        plain = [
+            t.reason for t in detect_triggers(turn.text) if t.reason in HANDED_OFF_DURING_CHECK
+        ]
+        if plain and not reason_intent:
+            # Plain words of a reason the classifier took for an answer: act on them.
+            await hand_off(turn, dispatcher, plain[0])
+            return [
+                *disclosure(turn, dispatcher),
+                SlotSet("handed_off", True),
+                SlotSet("claim_reference", STOPPED),
+                SlotSet("identity_proof", STOPPED),
+            ]
+        if turn.intent in ANSWERED_DURING_CHECK or reason_intent:
+            # The rules hand off (or check the reason) for these intents mid-check.
             # A question the form does not take as an answer: no events, so Rasa rejects
             # the form and the intent's rule answers, then the check goes on (that action
             # does the disclosure and the language); a language slot set here would keep

@@ -160,7 +160,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(alkohol|sucht|spiel)krank\w*",
             r"gesetzliche[nr]? betreu\w*",
             r"(seriously|terminally|critically|chronically|mentally|very) (ill|sick)",
-            r"(im|i am) (so |very )?(ill|sick)(?! of)",
+            r"(im|i am) (so |very )?(ill|sick)(?! of| to death| and tired)",
             r"illness",
             r"hospital\w*",
             r"cancer",

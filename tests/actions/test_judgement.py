@@ -260,7 +260,8 @@ async def test_abuse_read_as_an_unsure_reason_is_left_to_the_offer_of_a_person(
         slots=verified_slots("260000117"),
     )
     result = await run(ActionHandoff(), tracker, domain)
-    assert result.texts == []
+    # Acknowledged, nothing recorded; the gateway offers a person right after.
+    assert result.texts == [text(domain, "utter_ack_angry", "de")]  # (verified slots: de)
     assert "awaiting" not in result.slots
     assert rows(Handoff, conversation_id=tracker.sender_id) == []
 
