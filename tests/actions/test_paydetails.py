@@ -186,3 +186,22 @@ async def test_a_caller_hears_the_bank_details_without_pictures_or_links(
     assert f"IBAN: {EXAMPLE_IBAN}" in result.text and "Betrag: 50,00 €" in result.text
     assert images(result) == []
     assert "http" not in result.text and "QR" not in result.text
+
+
+async def test_without_any_account_the_details_come_in_writing(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Production has no example account: a creditor without its own, and no agency
+    # account set, leaves nothing to pay to in the chat.
+    monkeypatch.setenv("QUITT_ENVIRONMENT", "production")
+    monkeypatch.setenv("QUITT_SECRET_KEY", "a-production-secret-0123456789abcdef")
+    monkeypatch.setenv("QUITT_REST_PUBLIC", "true")
+    monkeypatch.delenv("QUITT_AGENCY_IBAN", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = await agree(domain, "pay_full")
+    finally:
+        get_settings.cache_clear()
+    assert "Zusage festgehalten" in result.text
+    assert "Die Zahlungsdaten zu 260000117 erhalten Sie schriftlich." in result.text
+    assert "IBAN" not in result.text and images(result) == []
