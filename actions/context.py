@@ -153,22 +153,23 @@ def _idle_minutes(events: list[dict[str, Any]]) -> float:
     return max(0.0, (stamps[-1] - stamps[-2]) / 60)
 
 
-def _abusive(latest: dict[str, Any], events: list[dict[str, Any]]) -> bool:
-    """Tell whether the gateway found insults in the debtor's message.
+def _debtor_metadata(latest: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the metadata the gateway sent with the debtor's own latest message.
 
-    For an intent the gateway triggers after the message (the offer of a person), the
-    debtor's own last message is the one that counts.
+    Rasa 3.6's `trigger_intent` drops the metadata of an intent the gateway triggers
+    after a message (the offer of a person): then the debtor's last real message tells
+    the channel and whether it held insults.
     """
     name = str((latest.get("intent") or {}).get("name") or "")
     if not name.startswith("EXTERNAL_"):
-        return (latest.get("metadata") or {}).get("abusive") is True
+        return dict(latest.get("metadata") or {})
     for event in reversed(events):
         if event.get("event") != "user":
             continue
         intent = str((event.get("parse_data") or {}).get("intent", {}).get("name", ""))
         if not intent.startswith("EXTERNAL_"):
-            return (event.get("metadata") or {}).get("abusive") is True
-    return False
+            return dict(event.get("metadata") or {})
+    return {}
 
 
 def _best_guess(latest: dict[str, Any]) -> str | None:
@@ -222,6 +223,7 @@ class Turn:
         """Build the turn from a tracker."""
         latest = tracker.latest_message or {}
         metadata = latest.get("metadata") or {}
+        debtor = _debtor_metadata(latest, tracker.events)
         language, detected = choose_language(
             current=tracker.get_slot("language"),
             guess=_language_entity(latest),
@@ -231,7 +233,7 @@ class Turn:
         )
         return cls(
             sender_id=tracker.sender_id,
-            channel=str(metadata.get("channel") or "rest"),
+            channel=str(metadata.get("channel") or debtor.get("channel") or "rest"),
             language=language,
             language_detected=detected,
             text=str(latest.get("text") or ""),
@@ -243,7 +245,7 @@ class Turn:
             intent_confidence=float((latest.get("intent") or {}).get("confidence") or 0.0),
             mood=metadata.get("mood") if metadata.get("mood") in ("angry", "distressed") else None,
             said=_said_this_turn(tracker.events),
-            abusive=_abusive(latest, tracker.events),
+            abusive=debtor.get("abusive") is True,
             idle_minutes=_idle_minutes(tracker.events),
             best_guess=_best_guess(latest),
         )

@@ -301,3 +301,23 @@ async def test_insults_over_an_offer_still_get_the_offer_of_a_person(
     )
     offered = await run(ActionOfferAgent(), mood, domain)
     assert offered.slots["awaiting"] == "offer_agent"
+
+
+async def test_an_action_on_a_triggered_intent_keeps_the_debtors_channel(
+    domain: dict[str, Any],
+) -> None:
+    # Rasa 3.6's trigger_intent drops the gateway's metadata: the debtor's last message
+    # tells the channel.
+    events = [
+        {**user_event("ihr seid das allerletzte", "deny"), "metadata": {"channel": "voice"}},
+        user_event("", "EXTERNAL_negative_sentiment"),
+    ]
+    tracker = make_tracker(
+        text="",
+        intent="EXTERNAL_negative_sentiment",
+        slots={"language": "de", "disclosed": True},
+        events=events,
+    )
+    await run(ActionHandoff(), tracker, domain)
+    [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
+    assert handoff.channel == "voice"
