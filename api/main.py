@@ -35,6 +35,7 @@ from api.dialogue.service import Gateway
 from api.errors import ERROR_RESPONSES, register_error_handlers
 from api.events.bus import make_bus
 from api.handoffs.views import router as handoffs_router
+from api.kpis.views import router as kpis_router
 from api.paydetails.views import router as paydetails_router
 from api.payments.views import router as payments_router
 from api.privacy.views import router as privacy_router
@@ -227,6 +228,7 @@ def create_app() -> FastAPI:
     for router in (health_router, rest_router, auth_router, claims_router, handoffs_router):
         app.include_router(router)
     app.include_router(payments_router)
+    app.include_router(kpis_router)
     app.include_router(paydetails_router)
     app.include_router(privacy_router)
     app.include_router(console_router)

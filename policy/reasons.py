@@ -18,6 +18,7 @@ CRISIS: Final = "crisis"
 VERIFICATION_LOCKED: Final = "verification_locked"
 POLICY_LIMIT: Final = "policy_limit"
 BOT_FAILURE: Final = "bot_failure"
+BROKEN_PROMISE: Final = "broken_promise"
 
 HANDOFF_REASONS: Final = frozenset(
     {
@@ -31,6 +32,7 @@ HANDOFF_REASONS: Final = frozenset(
         VERIFICATION_LOCKED,
         POLICY_LIMIT,
         BOT_FAILURE,
+        BROKEN_PROMISE,
     }
 )
 

@@ -62,7 +62,7 @@ class Message(Base):
     author: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Agent replies wait here until the debtor's channel has taken them.
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))

@@ -24,6 +24,7 @@ HANDOFF_REASONS: Final = (
     "verification_locked",
     "policy_limit",
     "bot_failure",
+    "broken_promise",
 )
 HANDOFF_STATES: Final = ("queued", "assigned", "closed")
 ACTIVE_STATES: Final = ("queued", "assigned")
@@ -45,7 +46,7 @@ class Handoff(Base):
     state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
     claim_reference: Mapped[str | None] = mapped_column(ForeignKey("claims.reference"), index=True)
     language: Mapped[str | None] = mapped_column(String(2))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(Text)

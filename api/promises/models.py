@@ -76,7 +76,7 @@ class Promise(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(128), index=True)
     policy_version: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     # Each claim's part; `claims` is the same set of claims, read only.
     parts: Mapped[list[PromiseClaim]] = relationship(
