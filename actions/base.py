@@ -206,6 +206,8 @@ class QuittAction(Action):
         was_verified = turn.verified
         turn, expired = expire_identity(turn, dispatcher)
         events += expired
+        if was_verified and not turn.verified:
+            await store.forget_verification(turn.sender_id)
         if self.acknowledges_mood:
             acknowledge(turn, dispatcher)
         if turn.language_detected:

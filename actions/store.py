@@ -27,6 +27,7 @@ from api.handoffs import service as handoffs_service
 from api.paydetails import details as paydetails
 from api.paydetails.accounts import agency_account
 from api.paydetails.details import PaymentDetails
+from api.payments import ledger
 from api.privacy import erase as privacy_erasure
 from api.promises import service as promises_service
 from api.promises.models import Promise
@@ -52,11 +53,27 @@ class ClaimView:
     has_open_dispute: bool
     debtor_id: int
     deferrals_used: int
+    # What is still owed after payments (api.payments.ledger): offers are made on it.
+    balance: Decimal
 
     @property
     def total(self) -> Decimal:
         """Return principal + interest + fees."""
         return self.principal + self.interest + self.fees
+
+
+@dataclass(frozen=True)
+class BrokenPromises:
+    """A claim whose latest promise broke (CONTRACT §4): how often, and what came of it."""
+
+    reference: str
+    # Broken promises on the claim, this one included (a promise over several claims
+    # counts for each of them).
+    count: int
+    # The kind of the promise that broke last ("instalment_plan", "full", ...).
+    kind: str
+    # A `broken_promise` handoff about the claim since that promise was made.
+    handed_off: bool
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ def _view(db_session: Session, claim: Claim) -> ClaimView:
         ),
         debtor_id=claim.debtor_id,
         deferrals_used=deferrals,
+        balance=ledger.balance(db_session=db_session, claim=claim),
     )
 
 
@@ -163,6 +181,35 @@ async def claims_by_reference(references: Sequence[str], *, debtor_id: int) -> l
     return await _run(work)
 
 
+async def broken_promises(references: Sequence[str]) -> list[BrokenPromises]:
+    """Return the claims among these whose latest (not cancelled) promise is broken."""
+
+    def work(db_session: Session) -> list[BrokenPromises]:
+        found = []
+        for reference in references:
+            promises = [
+                p
+                for p in promises_service.list_for_claim(
+                    db_session=db_session, claim_reference=reference
+                )
+                if p.status != "cancelled"
+            ]  # newest first
+            if not promises or promises[0].status != "broken":
+                continue
+            latest = promises[0]
+            handed_off = any(
+                h.reason == "broken_promise" and h.created_at >= latest.created_at
+                for h in handoffs_service.list_for_claim(
+                    db_session=db_session, claim_reference=reference
+                )
+            )
+            count = sum(1 for p in promises if p.status == "broken")
+            found.append(BrokenPromises(reference, count, latest.kind, handed_off))
+        return found
+
+    return await _run(work)
+
+
 async def conversation(sender_id: str, channel: str) -> ConversationView:
     """Return (creating it if new) the conversation's verification state."""
 
@@ -197,6 +244,13 @@ async def record_failed_verification(sender_id: str, channel: str, now: datetime
 async def lock(sender_id: str, until: datetime) -> None:
     """Lock verification for the conversation until the given time."""
     await _run(lambda s: conversations_service.lock(db_session=s, sender_id=sender_id, until=until))
+
+
+async def forget_verification(sender_id: str) -> None:
+    """Record that the conversation's identity check no longer holds."""
+    await _run(
+        lambda s: conversations_service.forget_verification(db_session=s, sender_id=sender_id)
+    )
 
 
 async def mark_verified(sender_id: str, channel: str, reference: str, debtor_id: int) -> None:

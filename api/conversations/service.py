@@ -105,6 +105,20 @@ def mark_verified(
     return conversation
 
 
+def forget_verification(*, db_session: Session, sender_id: str) -> None:
+    """The identity check no longer holds (a new session, or silence): forget the claim.
+
+    `debtor_id` stays, as who the earlier messages concerned (privacy export, erasure);
+    only `verified_claim_reference` says that the conversation is verified now, and
+    handoffs, the console and privacy requests read that.
+    """
+    query = select(Conversation).where(Conversation.sender_id == sender_id)
+    conversation = db_session.scalar(query)
+    if conversation is not None and conversation.verified_claim_reference is not None:
+        conversation.verified_claim_reference = None
+        db_session.flush()
+
+
 def set_language(*, db_session: Session, sender_id: str, language: str) -> Conversation:
     """Switch the conversation's language."""
     _check_language(language)

@@ -78,3 +78,14 @@ def test_a_short_pause_keeps_the_identity(gateway: Gateway, stack: Stack) -> Non
     _verify(gateway, who)
     assert _age_tracker(stack, who, minutes=20) > 0
     assert TOTAL in gateway.texts(who, "Wie hoch ist meine Forderung?")
+
+
+def test_after_a_new_session_a_handoff_names_no_earlier_claim(gateway: Gateway) -> None:
+    # Whoever writes next from the same sender is nobody verified: a handoff, the console
+    # and a privacy request must not inherit the earlier person's claim.
+    who = f"shared-{uuid.uuid4().hex[:10]}"
+    _verify(gateway, who)
+    gateway.texts(who, "/session_start")
+    gateway.texts(who, "Ich möchte mit einem Menschen sprechen")
+    [handoff] = [h for h in gateway.handoffs("queued") if h["sender"] == who]
+    assert handoff["claim_reference"] is None
