@@ -1,21 +1,29 @@
 """`make bench-voice`: the voice line's speech pipeline on telephone audio, measured.
 
 A test set of German and English debtor utterances (amounts, dates, references,
-yes/no, disputes, requests for a person …) is synthesised with espeak-ng and
-turned into what Twilio sends: 8 kHz G.711 μ-law in 20 ms frames. Each utterance
-goes through the real pipeline: the VAD finds it, Whisper (the configured engine,
-QUITT_STT_* settings) transcribes it in the caller's language, the voice line
-tidies the text, and the NLU's entity extractor (nlu/entities.py, the component
-Rasa runs) reads amounts and dates; references are read as a chat message would be.
+yes/no, disputes, requests for a person …) is said by every packaged test voice
+(tests/support/speech.py): natural ones (SVOX Pico de-DE and en-US, MBROLA de6 and
+de7, Piper's joe en-US) and espeak-ng as the robotic worst case. Each is turned into
+what Twilio sends: 8 kHz G.711 μ-law in 20 ms frames. Each utterance goes through the
+real pipeline: the VAD finds it, Whisper (the configured engine, QUITT_STT_* settings,
+with its runaway guard) transcribes it in the caller's language, the voice line tidies
+and checks the text (voice/heard.py), and the NLU's entity extractor (nlu/entities.py,
+the component Rasa runs) reads amounts and dates; references are read as a chat
+message would be.
 
-Printed: word error rate per language, accuracy of the extracted amount / date /
-reference, transcription time; variants (greedy vs beam search, int8 vs float32,
-VAD trailing silence, transcribing while the caller is still silent); and the turn
-latency on the real stack (Rasa, actions, gateway, a local Twilio stand-in): from
-the caller's last speech frame in to the call update (the reply) out, p50 and p95.
-The last line is one JSON object with the numbers.
+Printed per voice: word error rate (each utterance's errors capped at its length, so
+one runaway loop cannot dominate a mean), exact transcripts, accuracy of the extracted
+amount / date / reference, transcripts re-decoded or dropped by the runaway guard, and
+how well Whisper's confidence separates right from garbled text (the bound below which
+the gateway reads no mood). Then variants on the natural voices (greedy vs beam, int8 vs
+float32, VAD trailing silence, domain prompt) and the turn latency on the real stack
+(Rasa, actions, gateway, a local Twilio stand-in): from the caller's last speech frame
+in to the call update (the reply) out, p50 and p95. The last line is one JSON object
+with the numbers: `wer_natural_de` and `wer_natural_en` are means over the natural
+voices of each language.
 
     .venv/bin/python scripts/bench_voice.py [--quick] [--no-stack] [--no-variants]
+        [--voices pico-de,piper-joe-en,…]
 """
 
 from __future__ import annotations
@@ -23,23 +31,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import calendar
-import io
 import json
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from num2words import num2words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +51,13 @@ sys.path.insert(0, str(ROOT))
 
 from api.config import get_settings  # noqa: E402
 from nlu.entities import extract_entities  # noqa: E402
-from voice.audio import pcm16_to_mulaw, resample, telephone_to_model  # noqa: E402
-from voice.heard import tidy_transcript  # noqa: E402
+from tests.support.speech import VOICES, missing_voice, telephone_mulaw  # noqa: E402
+from voice.audio import telephone_to_model  # noqa: E402
+from voice.heard import MIN_SURE_AVG_LOGPROB, hear, is_sure  # noqa: E402
 from voice.stt import build_engine  # noqa: E402
+from voice.stt.guard import words as guard_words  # noqa: E402
 from voice.vad import UtteranceDetector  # noqa: E402
 
-VOICES = {"de": "de", "en": "en-gb"}
-WORDS_PER_MINUTE = 140
 FRAME_BYTES = 160
 # A domain prompt for Whisper (a variant): the words a collection call is made of.
 PROMPTS = {
@@ -119,6 +123,8 @@ CASES: list[tuple[str, str, Expect]] = [
     ("de", "Ich habe diesen Vertrag nie abgeschlossen.", {}),
     ("de", "Ich möchte mit einem Mitarbeiter sprechen.", {}),
     ("de", "Hallo, ich habe einen Brief von Ihnen bekommen.", {}),
+    # The opening an independent caller used (issue 14): "nicht verstanden" on espeak-ng.
+    ("de", "Hallo, ich rufe wegen einer Rechnung an.", {}),
     ("de", "Können Sie mir einen Nachlass geben?", {}),
     ("de", "Ich zahle den ganzen Betrag sofort.", {}),
     ("de", "Ich bin arbeitslos und kann gerade nichts zahlen.", {}),
@@ -141,6 +147,7 @@ CASES: list[tuple[str, str, Expect]] = [
     ("en", "I never signed up for this contract.", {}),
     ("en", "I want to talk to a real person, please.", {}),
     ("en", "Hello, I got a letter from you.", {}),
+    ("en", "Hello, I'm calling about an invoice.", {}),
     ("en", "Can I get a discount if I pay it all at once?", {}),
     ("en", "I will pay the full amount today.", {}),
     ("en", "I lost my job and cannot pay anything right now.", {}),
@@ -149,22 +156,9 @@ CASES: list[tuple[str, str, Expect]] = [
 ]
 
 
-def synthesise(text: str, language: str) -> bytes:
-    """Say a sentence with espeak-ng; return 8 kHz μ-law as a phone line carries it."""
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        raise SystemExit("espeak-ng is missing: run scripts/install-speech-tools.sh")
-    wav = subprocess.run(
-        [binary, "-v", VOICES[language], "-s", str(WORDS_PER_MINUTE), "--stdout", text],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    with wave.open(io.BytesIO(wav)) as reader:
-        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
-        rate = reader.getframerate()
-    narrow = resample(samples.astype(np.float32) / 32768.0, rate, 8000)
-    return pcm16_to_mulaw(np.clip(np.round(narrow * 32767.0), -32768, 32767).astype(np.int16))
+def synthesise(text: str, language: str, voice: str) -> bytes:
+    """Say a sentence with a test voice; return 8 kHz μ-law as a phone line carries it."""
+    return telephone_mulaw(text, language, voice)
 
 
 def silence(ms: int) -> bytes:
@@ -175,6 +169,21 @@ def silence(ms: int) -> bytes:
 # Word error rate ---------------------------------------------------------------------
 
 _PUNCT = re.compile(r"[^\w\s]")
+
+
+def _german_ordinals() -> dict[str, str]:
+    """Map German ordinal words (any ending) to cardinals: "fünfzehnten" and "15." agree."""
+    found: dict[str, str] = {}
+    for n in range(1, 32):
+        stem = str(num2words(n, lang="de", to="ordinal")).lower()  # "fünfzehnte"
+        for ending in ("", "n", "r", "s", "m"):
+            found[stem + ending] = str(num2words(n, lang="de")).lower()
+    return found
+
+
+_DE_ORDINALS = _german_ordinals()
+# Written either way, said the same: "hundert Euro" and "einhundert Euro".
+_DE_SAME = {"einhundert": "hundert", "eintausend": "tausend"}
 
 
 def _words(text: str, language: str) -> list[str]:
@@ -194,11 +203,16 @@ def _words(text: str, language: str) -> list[str]:
             out.extend(w for s in spoken for w in s.replace("-", " ").split())
         else:
             out.append(token)
+    if language == "de":
+        out = [_DE_SAME.get(w, _DE_ORDINALS.get(w, w)) for w in out]
     return out
 
 
 def word_errors(reference: str, hypothesis: str, language: str) -> tuple[int, int]:
-    """Return (edit distance in words, reference length)."""
+    """Return (edit distance in words capped at the reference length, reference length).
+
+    The cap keeps one runaway loop (112 words for 9) from counting as 12 sentences.
+    """
     ref, hyp = _words(reference, language), _words(hypothesis, language)
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
@@ -206,7 +220,7 @@ def word_errors(reference: str, hypothesis: str, language: str) -> tuple[int, in
         for j, h in enumerate(hyp, start=1):
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
-    return previous[-1], len(ref)
+    return min(previous[-1], len(ref)), len(ref)
 
 
 # The offline pipeline ----------------------------------------------------------------
@@ -225,6 +239,17 @@ class Result:
     transcribe_s: float
     audio_s: float
     checks: dict[str, bool]
+    voice: str = ""
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    redecoded: bool = False
+    dropped: bool = False
+    raw_words: int = 0  # words Whisper wrote before the line's checks
+
+    @property
+    def wer(self) -> float:
+        """Return this utterance's word error rate (capped at 1)."""
+        return self.errors / max(1, self.words)
 
 
 def run_case(
@@ -248,6 +273,10 @@ def run_case(
         utterances.append(last)
     heard_parts = []
     spent = 0.0
+    logprobs: list[float] = []
+    no_speech: list[float] = []
+    redecoded = dropped = False
+    raw_words = 0
     for utterance in utterances:
         samples = telephone_to_model(utterance.audio)
         started = time.perf_counter()
@@ -255,8 +284,17 @@ def run_case(
             samples, language=language, prompt=PROMPTS[language] if prompt else None
         )
         spent += time.perf_counter() - started
-        heard_parts.append(transcript.text)
-    heard = tidy_transcript(" ".join(heard_parts))
+        heard_now = hear(transcript)  # what the voice line passes to the dialogue
+        raw_words += len(guard_words(transcript.text))
+        redecoded |= transcript.redecoded is not None
+        dropped |= heard_now.dropped is not None
+        if transcript.avg_logprob is not None:
+            logprobs.append(transcript.avg_logprob)
+        if transcript.no_speech_prob is not None:
+            no_speech.append(transcript.no_speech_prob)
+        if heard_now.text:
+            heard_parts.append(heard_now.text)
+    heard = " ".join(heard_parts)
     errors, words = word_errors(text, heard, language)
     checks: dict[str, bool] = {}
     entities = extract_entities(heard, today=today, language=language)
@@ -267,12 +305,25 @@ def run_case(
         else:
             checks[kind] = any(e.entity == kind and str(e.value) == value for e in entities)
     return Result(
-        language, text, heard, errors, words, len(utterances), spent, len(audio) / 8000, checks
+        language,
+        text,
+        heard,
+        errors,
+        words,
+        len(utterances),
+        spent,
+        len(audio) / 8000,
+        checks,
+        avg_logprob=min(logprobs) if logprobs else None,
+        no_speech_prob=max(no_speech) if no_speech else None,
+        redecoded=redecoded,
+        dropped=dropped,
+        raw_words=raw_words,
     )
 
 
 def summarise(results: list[Result]) -> dict[str, Any]:
-    """WER per language, entity accuracy per kind, transcription time."""
+    """WER per language (capped errors), entity accuracy per kind, transcription time."""
     summary: dict[str, Any] = {}
     for language in ("de", "en"):
         mine = [r for r in results if r.language == language]
@@ -293,7 +344,30 @@ def summarise(results: list[Result]) -> dict[str, Any]:
     summary["transcribe_p95_s"] = round(_p95(times), 3)
     summary["rtf"] = round(sum(times) / max(1e-9, sum(r.audio_s for r in results)), 3)
     summary["one_segment"] = round(sum(r.segments == 1 for r in results) / len(results), 3)
+    summary["redecoded"] = sum(r.redecoded for r in results)
+    summary["dropped"] = sum(r.dropped for r in results)
+    summary["unsure"] = sum(not is_sure(r.avg_logprob, r.no_speech_prob) for r in results)
+    rates = [r.raw_words / r.audio_s for r in results if r.audio_s and not r.dropped]
+    summary["words_per_second_max"] = round(max(rates), 2) if rates else None
     return summary
+
+
+def confidence_table(results: list[Result]) -> dict[str, Any]:
+    """How well avg_logprob tells right (WER ≤ 0.2) from garbled (WER ≥ 0.5) transcripts."""
+    scored = [r for r in results if r.avg_logprob is not None and not r.dropped]
+    right = [r for r in scored if r.wer <= 0.2]
+    garbled = [r for r in scored if r.wer >= 0.5]
+    table: dict[str, Any] = {"right": len(right), "garbled": len(garbled)}
+    for bound in (-0.4, -0.5, -0.6, -0.7, -0.8, -1.0):
+        table[str(bound)] = {
+            "right_unsure": round(
+                sum((r.avg_logprob or 0) < bound for r in right) / max(1, len(right)), 3
+            ),
+            "garbled_unsure": round(
+                sum((r.avg_logprob or 0) < bound for r in garbled) / max(1, len(garbled)), 3
+            ),
+        }
+    return table
 
 
 def _p95(values: list[float]) -> float:
@@ -381,6 +455,10 @@ def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list
     return latencies
 
 
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 3) if values else None
+
+
 def main() -> int:
     """Run the benchmark and print the numbers, then one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -389,69 +467,151 @@ def main() -> int:
         "--no-stack", action="store_true", help="skip the turn latency on the stack"
     )
     parser.add_argument("--no-variants", action="store_true", help="only the configured engine")
+    parser.add_argument(
+        "--voices",
+        default=",".join(VOICES),
+        help=f"comma-separated test voices (default: all of {', '.join(VOICES)})",
+    )
     args = parser.parse_args()
     today = date.today()
     cases = CASES
     if args.quick:
         cases = [c for c in CASES if c[0] == "de"][:8] + [c for c in CASES if c[0] == "en"][:8]
-    print(f"synthesising {len(cases)} utterances with espeak-ng (8 kHz μ-law) …", flush=True)
-    audio = {(lang, text): synthesise(text, lang) for lang, text, _ in cases}
+    voices = [v.strip() for v in args.voices.split(",") if v.strip()]
+    for name in voices:
+        if name not in VOICES:
+            raise SystemExit(f"unknown voice {name!r}; known: {', '.join(VOICES)}")
+        reason = missing_voice(name)
+        if reason is not None:
+            raise SystemExit(reason)
     settings = get_settings()
     silence_ms = settings.voice_silence_ms
+    audio: dict[tuple[str, str, str], bytes] = {}
+    for name in voices:
+        language = VOICES[name].language
+        mine = [c for c in cases if c[0] == language]
+        print(f"synthesising {len(mine)} utterances with {name} (8 kHz μ-law) …", flush=True)
+        for _, text, _ in mine:
+            audio[(name, language, text)] = synthesise(text, language, name)
 
     def run(
-        engine: Any, subset: list[tuple[str, str, Expect]], vad_ms: int, prompt: bool = False
+        engine: Any,
+        voice: str,
+        subset: list[tuple[str, str, Expect]],
+        vad_ms: int,
+        prompt: bool = False,
     ) -> list[Result]:
-        return [
-            run_case(engine, lang, text, expect, audio[(lang, text)], vad_ms, today, prompt)
-            for lang, text, expect in subset
-        ]
+        language = VOICES[voice].language
+        results = []
+        for lang, text, expect in subset:
+            if lang != language:
+                continue
+            result = run_case(
+                engine, lang, text, expect, audio[(voice, lang, text)], vad_ms, today, prompt
+            )
+            result.voice = voice
+            results.append(result)
+        return results
 
     engine = make_engine()
-    results = run(engine, cases, silence_ms)
-    for r in results:
-        marks = " ".join(f"{k}={'ok' if v else 'MISS'}" for k, v in r.checks.items())
-        print(f"[{r.language}] {r.transcribe_s:5.2f}s  {r.text!r} -> {r.heard!r} {marks}")
-    summary = summarise(results)
-    print("configured engine:", json.dumps(summary))
+    per_voice: dict[str, list[Result]] = {}
+    for name in voices:
+        per_voice[name] = run(engine, name, cases, silence_ms)
+        for r in per_voice[name]:
+            marks = " ".join(f"{k}={'ok' if v else 'MISS'}" for k, v in r.checks.items())
+            flags = (" REDECODED" if r.redecoded else "") + (" DROPPED" if r.dropped else "")
+            logprob = f"{r.avg_logprob:+.2f}" if r.avg_logprob is not None else "  n/a"
+            print(
+                f"[{name}] {r.transcribe_s:5.2f}s lp {logprob} wer {r.wer:.2f}  "
+                f"{r.text!r} -> {r.heard!r} {marks}{flags}"
+            )
+    summaries = {name: summarise(results) for name, results in per_voice.items()}
+    for name, summary in summaries.items():
+        print(f"voice {name}:", json.dumps(summary), flush=True)
+    everything = [r for results in per_voice.values() for r in results]
+    natural = [r for name in voices if VOICES[name].natural for r in per_voice[name]]
     numbers: dict[str, Any] = {
         "engine": f"{settings.stt_backend} beam={settings.stt_beam_size} "
         f"{settings.stt_compute_type}",
-        "utterances": len(results),
-        **summary,
+        "utterances": len(everything),
+        "voices": summaries,
+    }
+    for language in ("de", "en"):
+        for kind, natural_voice in (("natural", True), ("espeak", False)):
+            names = [
+                n
+                for n in voices
+                if VOICES[n].language == language and VOICES[n].natural is natural_voice
+            ]
+            numbers[f"wer_{kind}_{language}"] = _mean(
+                [summaries[n][f"wer_{language}"] for n in names]
+            )
+            if kind == "natural":
+                for entity in ("amount", "date", "reference"):
+                    key = f"{entity}_acc_{language}"
+                    numbers[f"{entity}_acc_natural_{language}"] = _mean(
+                        [summaries[n][key] for n in names if key in summaries[n]]
+                    )
+    numbers["redecoded"] = sum(s["redecoded"] for s in summaries.values())
+    numbers["dropped"] = sum(s["dropped"] for s in summaries.values())
+    numbers["words_per_second_max_natural"] = max(
+        (r.raw_words / r.audio_s for r in natural if r.audio_s and not r.dropped), default=None
+    )
+    numbers["confidence"] = {
+        "natural": confidence_table(natural),
+        "all": confidence_table(everything),
+        "sure_bound": MIN_SURE_AVG_LOGPROB,
+    }
+    print("confidence (avg_logprob bounds):", json.dumps(numbers["confidence"]), flush=True)
+    natural_voices = {
+        language: next(
+            (n for n in voices if VOICES[n].natural and VOICES[n].language == language), None
+        )
+        for language in ("de", "en")
     }
     if not args.no_variants:
         subset = [c for c in cases if c[0] == "de"][:6] + [c for c in cases if c[0] == "en"][:6]
+        chosen = [n for n in natural_voices.values() if n is not None]
+        print(f"variants on {', '.join(chosen)} …", flush=True)
+
+        def over(engine_: Any, vad_ms: int, prompt: bool = False) -> dict[str, Any]:
+            return summarise([r for n in chosen for r in run(engine_, n, subset, vad_ms, prompt)])
+
         variants: dict[str, Any] = {}
         for name, overrides in (
             ("beam1_int8", {"stt_beam_size": 1, "stt_compute_type": "int8"}),
             ("beam5_int8", {"stt_beam_size": 5, "stt_compute_type": "int8"}),
             ("beam1_float32", {"stt_beam_size": 1, "stt_compute_type": "float32"}),
         ):
-            variant = make_engine(**overrides)
-            variants[name] = summarise(run(variant, subset, silence_ms))
+            variants[name] = over(make_engine(**overrides), silence_ms)
             print(f"variant {name}:", json.dumps(variants[name]), flush=True)
-        variants["domain_prompt"] = summarise(run(engine, subset, silence_ms, prompt=True))
+        variants["domain_prompt"] = over(engine, silence_ms, prompt=True)
         print("variant domain_prompt:", json.dumps(variants["domain_prompt"]), flush=True)
         for vad_ms in (400, 1000):
-            variants[f"vad_{vad_ms}ms"] = summarise(run(engine, subset, vad_ms))
+            variants[f"vad_{vad_ms}ms"] = over(engine, vad_ms)
             print(f"variant vad_{vad_ms}ms:", json.dumps(variants[f"vad_{vad_ms}ms"]), flush=True)
         # Transcribing while the caller is still silent: start Whisper after 300 ms of
         # silence instead of waiting for the full trailing silence; if the caller goes
         # on, the early result is dropped. Estimated from the measured transcription time.
         early = 300
-        base = [silence_ms / 1000 + r.transcribe_s for r in results]
-        spec = [max(silence_ms, early + r.transcribe_s * 1000) / 1000 for r in results]
-        variants["speculative_300ms"] = {
-            "ready_p50_s": round(statistics.median(spec), 3),
-            "baseline_ready_p50_s": round(statistics.median(base), 3),
-        }
-        print("variant speculative_300ms:", json.dumps(variants["speculative_300ms"]))
+        base = [silence_ms / 1000 + r.transcribe_s for r in natural]
+        spec = [max(silence_ms, early + r.transcribe_s * 1000) / 1000 for r in natural]
+        if natural:
+            variants["speculative_300ms"] = {
+                "ready_p50_s": round(statistics.median(spec), 3),
+                "baseline_ready_p50_s": round(statistics.median(base), 3),
+            }
+            print("variant speculative_300ms:", json.dumps(variants["speculative_300ms"]))
         numbers["variants"] = variants
     if not args.no_stack:
         turns = [
-            (lang, audio[(lang, text)]) for lang, text, _ in cases[:: max(1, len(cases) // 10)]
+            (language, audio[(name, language, text)])
+            for language, name in natural_voices.items()
+            if name is not None
+            for lang, text, _ in cases
+            if lang == language
         ]
+        turns = turns[:: max(1, len(turns) // 10)]
         print(f"turn latency on the real stack ({len(turns)} calls) …", flush=True)
         latencies = stack_latency(turns, silence_ms)
         numbers["turn_latency_p50_s"] = round(statistics.median(latencies), 3)

@@ -1,14 +1,30 @@
-"""What Whisper heard, tidied for the dialogue: digits said one by one become one number.
+"""What Whisper heard, made ready for the dialogue: tidied, checked, and how sure it is.
 
 A caller reading a claim reference aloud ("zwei sechs null …") often comes back
 from Whisper as "2 6 0 0 0 0 1 1 7" or "2-6-0-0…"; the chat pipeline expects the
 number as typed. Amounts and dates are left to the NLU's entity extractor.
+
+A transcript is not typed text: `hear` drops a runaway one (the engines already
+re-decode those, see voice/stt/guard.py; this is the line's own last check) and
+says whether the model was sure enough for the words to carry a mood. An unsure
+transcript still goes to the dialogue (the words are often right), but the
+gateway reads no mood from it ("… mega mal in der S-Dunkan" was read as angry).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
+
+from voice.stt.engine import Transcript
+from voice.stt.guard import runaway
+
+# Below this mean token log probability, or above this no-speech probability, Whisper
+# was guessing. Chosen on `make bench-voice` (see the README): on natural voices
+# almost every transcript that was right is above it, and most garbled ones are below.
+MIN_SURE_AVG_LOGPROB: Final = -0.6
+MAX_SURE_NO_SPEECH_PROB: Final = 0.5
 
 # Digit groups separated by spaces or dashes ("260 000 117", "2-6-0…"), or single
 # digits separated by commas, as Whisper writes a number read out digit by digit.
@@ -24,3 +40,33 @@ def _join(match: re.Match[str]) -> str:
 def tidy_transcript(text: str) -> str:
     """Join digits said one at a time into one number; trim Whisper's spacing."""
     return _SPELLED.sub(_join, " ".join(text.split())).strip()
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A caller's utterance as the dialogue gets it: the text, and whether it is sure."""
+
+    text: str
+    sure: bool
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    dropped: str | None = None  # why a transcript was not passed on (runaway)
+
+
+def is_sure(avg_logprob: float | None, no_speech_prob: float | None) -> bool:
+    """Tell whether Whisper's own numbers say it heard the words clearly."""
+    if avg_logprob is None:
+        return True  # the engine does not say: treat the text as typed, as before
+    if avg_logprob < MIN_SURE_AVG_LOGPROB:
+        return False
+    return no_speech_prob is None or no_speech_prob <= MAX_SURE_NO_SPEECH_PROB
+
+
+def hear(transcript: Transcript) -> Heard:
+    """Tidy a transcript for the dialogue; drop it when it ran away (never passed on)."""
+    text = tidy_transcript(transcript.text)
+    reason = transcript.discarded or runaway(text, transcript.audio_seconds)
+    if reason is not None:
+        return Heard("", False, transcript.avg_logprob, transcript.no_speech_prob, reason)
+    sure = is_sure(transcript.avg_logprob, transcript.no_speech_prob)
+    return Heard(text, sure, transcript.avg_logprob, transcript.no_speech_prob)

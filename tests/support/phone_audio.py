@@ -16,9 +16,16 @@ def silence(ms: int) -> bytes:
     return SILENCE_BYTE * (8 * ms)
 
 
-def spoken(text: str, language: str, *, lead_ms: int = 200, trail_ms: int = 1000) -> bytes:
-    """Return a sentence said by espeak-ng on the phone, with silence before and after."""
-    return silence(lead_ms) + telephone_mulaw(text, language) + silence(trail_ms)
+def spoken(
+    text: str,
+    language: str,
+    *,
+    lead_ms: int = 200,
+    trail_ms: int = 1000,
+    voice: str | None = None,
+) -> bytes:
+    """Return a sentence said on the phone (a natural voice unless named), with silence around."""
+    return silence(lead_ms) + telephone_mulaw(text, language, voice) + silence(trail_ms)
 
 
 def frames(audio: bytes) -> Iterator[bytes]:

@@ -21,12 +21,22 @@ class SpeechError(RuntimeError):
 
 @dataclass(frozen=True)
 class Transcript:
-    """What an engine heard: the text, its language, and how long audio and work took."""
+    """What an engine heard: the text, its language, how long audio and work took.
+
+    `avg_logprob` (the mean log probability of the text's tokens) and `no_speech_prob`
+    (Whisper's belief that there was no speech) tell how sure the model was; None
+    when the engine does not say. `redecoded` names why a first, runaway decode was
+    dropped; `discarded` why the text is empty although audio came (see `guard`).
+    """
 
     text: str
     language: str | None
     audio_seconds: float
     elapsed_seconds: float
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    redecoded: str | None = None
+    discarded: str | None = None
 
 
 class SpeechEngine(Protocol):

@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from voice.audio import SAMPLE_RATE
 from voice.stt.engine import LANGUAGES, SpeechError, Transcript
-from voice.stt.faster import normalise_language, pick_language
+from voice.stt.faster import confidence, normalise_language, pick_language
+from voice.stt.guard import guarded, max_tokens
 from voice.stt.prompts import DOMAIN_PROMPTS, prompt_for
 
 if TYPE_CHECKING:
@@ -95,29 +96,63 @@ class OpenAIWhisperEngine:
         """Transcribe 16 kHz mono audio; an unknown language is detected among de/en.
 
         Without a prompt the language's domain prompt primes Whisper; "" means none.
+        A runaway result is decoded again carefully, then dropped (`guard.guarded`).
         """
         self.load()
         model = self._model
         assert model is not None
-        started = time.perf_counter()
         samples = np.ascontiguousarray(audio, dtype=np.float32)
-        seconds = samples.size / SAMPLE_RATE
         if samples.size == 0:
             return Transcript("", normalise_language(language, self.languages), 0.0, 0.0)
         chosen = normalise_language(language, self.languages) or self._language(model, samples)
+        return guarded(lambda careful: self._decode(model, samples, chosen, prompt, careful))
+
+    def _decode(
+        self,
+        model: Whisper,
+        samples: npt.NDArray[np.float32],
+        language: str,
+        prompt: str | None,
+        careful: bool,
+    ) -> Transcript:
+        """Decode once; `careful` (after a runaway): no prompt, sampled, tokens bounded."""
+        started = time.perf_counter()
+        seconds = samples.size / SAMPLE_RATE
         options: dict[str, Any] = {
-            "language": chosen,
+            "language": language,
             "task": "transcribe",
             "fp16": False,  # the CPU has no half precision
-            "initial_prompt": prompt_for(chosen, prompt, self.prompts),
+            "initial_prompt": None if careful else prompt_for(language, prompt, self.prompts),
             "condition_on_previous_text": False,
             "verbose": None,
         }
-        options["temperature"] = self.temperatures
-        if self.beam_size > 1:
+        warm = tuple(t for t in self.temperatures if t > 0) or (0.2,)
+        options["temperature"] = warm if careful else self.temperatures
+        if self.beam_size > 1 and not careful:
             options["beam_size"] = self.beam_size
+        limit = max_tokens(seconds) if careful else None
         if self.max_tokens is not None:
-            options["sample_len"] = self.max_tokens
+            limit = min(limit, self.max_tokens) if limit is not None else self.max_tokens
+        if limit is not None:
+            options["sample_len"] = limit
         result = model.transcribe(samples, **options)
         text = str(result.get("text", "")).strip()
-        return Transcript(text, chosen, seconds, time.perf_counter() - started)
+        segments = [s for s in result.get("segments", []) if isinstance(s, dict)]
+        avg_logprob, no_speech_prob = confidence(
+            [
+                (
+                    float(s.get("avg_logprob", 0.0)),
+                    float(s.get("no_speech_prob", 0.0)),
+                    len(s.get("tokens") or []),
+                )
+                for s in segments
+            ]
+        )
+        return Transcript(
+            text,
+            language,
+            seconds,
+            time.perf_counter() - started,
+            avg_logprob=avg_logprob,
+            no_speech_prob=no_speech_prob,
+        )
