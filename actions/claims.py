@@ -10,7 +10,7 @@ from typing import Any
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
+from actions import broken, store
 from actions.base import QuittAction
 from actions.context import Turn, extract_reference, policy_named, today
 from actions.escalation import hand_off
@@ -110,6 +110,9 @@ async def present_claims(
         if not any(c.reference == verified and c.status == "paid" for c in claims):
             say(dispatcher, turn.domain, "utter_nothing_to_collect", turn.language)
         return [SlotSet("selected_claims", []), SlotSet("awaiting", None)]
+    # A promise that broke: a new plan, or after a second break a person (CONTRACT §4).
+    if (replan := await broken.welcome_back(turn, dispatcher, open_claims, goal=goal)) is not None:
+        return replan
     if len(open_claims) == 1:
         return await select(turn, dispatcher, open_claims, goal=goal)
     _overview(turn, dispatcher, open_claims)
@@ -213,7 +216,7 @@ def gentle_options(
 ) -> list[EventType]:
     """Money is tight: say what the policy allows at its gentlest, then ask what suits."""
     policy = policy_named(claims[0].policy)
-    total = sum((c.total for c in claims), Decimal("0"))
+    total = sum((c.balance for c in claims), Decimal("0"))
     lang = turn.language
     say(
         dispatcher,

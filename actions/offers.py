@@ -73,7 +73,8 @@ def _policy(claims: list[ClaimView]) -> CreditorPolicy:
 
 
 def _total(claims: list[ClaimView]) -> Decimal:
-    return sum((c.total for c in claims), Decimal("0"))
+    # What is still owed: after a payment (or a broken plan), offers cover the balance.
+    return sum((c.balance for c in claims), Decimal("0"))
 
 
 def smallest_instalment(claims: list[ClaimView]) -> Decimal:
