@@ -128,6 +128,10 @@ class Stack:
     database_url: str
     redis_url: str | None = None
     host: str = "127.0.0.1"
+    # Rasa and the action servers listen here only: they trust whoever reaches them (Rasa's
+    # REST webhook has no QUITT_REST_TOKEN, the action webhook takes any slots), so only
+    # the gateway may be published on `host`.
+    internal_host: str = "127.0.0.1"
     gateway_port: int = 8000
     rasa_port: int = 5005
     action_port: int = 5055
@@ -155,11 +159,12 @@ class Stack:
     def __post_init__(self) -> None:
         if not self.rasa_ports:
             self.rasa_ports = [self.rasa_port] + [
-                _port_or_free(self.host, self.rasa_port + i) for i in range(1, self.rasa_replicas)
+                _port_or_free(self.internal_host, self.rasa_port + i)
+                for i in range(1, self.rasa_replicas)
             ]
         if not self.action_ports:
             self.action_ports = [
-                _port_or_free(self.host, self.action_port + 1 + i)
+                _port_or_free(self.internal_host, self.action_port + 1 + i)
                 for i in range(self.action_replicas)
             ]
         self.rasa_port = self.rasa_ports[0]
@@ -168,7 +173,7 @@ class Stack:
     @property
     def rasa_urls(self) -> list[str]:
         """Return the URLs of the Rasa replicas."""
-        return [f"http://{self.host}:{port}" for port in self.rasa_ports]
+        return [f"http://{self.internal_host}:{port}" for port in self.rasa_ports]
 
     @property
     def token(self) -> str:
@@ -201,7 +206,7 @@ class Stack:
         run_dir = self.root / "var" / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         endpoints: dict[str, Any] = {
-            "action_endpoint": {"url": f"http://{self.host}:{self.action_port}/webhook"},
+            "action_endpoint": {"url": f"http://{self.internal_host}:{self.action_port}/webhook"},
             "tracker_store": tracker_store(self.database_url, self.root),
         }
         locks = lock_store(self.redis_url)
@@ -266,7 +271,7 @@ class Stack:
             "--credentials",
             str(self.root / "bot" / "credentials.yml"),
             "--interface",
-            self.host,
+            self.internal_host,
             "--port",
             str(port),
         ]
@@ -302,13 +307,15 @@ class Stack:
             raise SystemExit(f"no Rasa model at {self.model}: run `make train` first")
         self._token = secrets.token_urlsafe(24)
         env = self._env(self._token)
+        # rasa_sdk listens on SANIC_HOST (0.0.0.0 unless set).
+        action_env = {**env, "SANIC_HOST": self.internal_host}
         for index, port in enumerate(self.action_ports):
             argv = [self._python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-            self._spawn(self._numbered("actions", index), argv, env)
-        balancer = [self._python(), "-m", "api.rasa.balancer", "--host", self.host]
+            self._spawn(self._numbered("actions", index), argv, action_env)
+        balancer = [self._python(), "-m", "api.rasa.balancer", "--host", self.internal_host]
         balancer += ["--port", str(self.action_port)]
         for port in self.action_ports:
-            balancer += ["--backend", f"http://{self.host}:{port}"]
+            balancer += ["--backend", f"http://{self.internal_host}:{port}"]
         self._spawn("action-balancer", balancer, env)
         for index, port in enumerate(self.rasa_ports):
             self._spawn(self._numbered("rasa", index), self._rasa_argv(port), self._rasa_env(env))
@@ -379,11 +386,11 @@ class Stack:
             self.processes[child.name] = child.process
 
     def _checks(self) -> dict[str, str]:
-        checks = {"action-balancer": f"http://{self.host}:{self.action_port}/health"}
+        checks = {"action-balancer": f"http://{self.internal_host}:{self.action_port}/health"}
         for name, port in self.gateway_ports.items():
             checks[name] = f"http://{self.host}:{port}/health"
         for index, port in enumerate(self.action_ports):
-            checks[self._numbered("actions", index)] = f"http://{self.host}:{port}/health"
+            checks[self._numbered("actions", index)] = f"http://{self.internal_host}:{port}/health"
         for index, url in enumerate(self.rasa_urls):
             checks[self._numbered("rasa", index)] = f"{url}/status?token={self._token}"
         return checks
