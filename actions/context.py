@@ -172,6 +172,16 @@ def _debtor_metadata(latest: dict[str, Any], events: list[dict[str, Any]]) -> di
     return {}
 
 
+def _verified_this_turn(events: list[dict[str, Any]]) -> bool:
+    """Tell whether the identity check passed after the debtor's latest message."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "verified" and event.get("value"):
+            return True
+    return False
+
+
 def _best_guess(latest: dict[str, Any]) -> str | None:
     """Return the top-ranked real intent of a message, fallback aside."""
     for ranked in latest.get("intent_ranking") or []:
@@ -215,6 +225,8 @@ class Turn:
     abusive: bool = False
     # Minutes of silence before this message (identity expires after the policy's TTL).
     idle_minutes: float = 0.0
+    # The identity check passed in this very turn (it cannot have expired yet).
+    verified_this_turn: bool = False
     # The classifier's best intent when it was too unsure to commit (nlu_fallback).
     best_guess: str | None = None
 
@@ -247,6 +259,7 @@ class Turn:
             said=_said_this_turn(tracker.events),
             abusive=debtor.get("abusive") is True,
             idle_minutes=_idle_minutes(tracker.events),
+            verified_this_turn=_verified_this_turn(tracker.events),
             best_guess=_best_guess(latest),
         )
 

@@ -51,7 +51,7 @@ def session_carry_over(slots: dict[str, Any]) -> list[EventType]:
 def identity_expired(turn: Turn) -> bool:
     """Tell whether a verified identity has outlived the policy's silence limit."""
     ttl = policy_named("default").verification_ttl_minutes
-    return bool(turn.verified) and turn.idle_minutes > ttl
+    return bool(turn.verified) and not turn.verified_this_turn and turn.idle_minutes > ttl
 
 
 def expire_identity(turn: Turn, dispatcher: CollectingDispatcher) -> tuple[Turn, list[EventType]]:

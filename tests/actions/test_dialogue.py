@@ -136,6 +136,24 @@ async def test_after_a_new_session_the_bot_says_why_it_checks_again(
     assert "goal" in result.slots  # the identity check comes next (rule)
 
 
+async def test_a_check_passed_after_a_long_pause_holds_in_its_own_turn(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="14.03.1987",
+        intent="inform",
+        slots=verified_slots("260000117", language="de"),
+        events=[
+            _user_at("260000117", "inform", 0),
+            _user_at("14.03.1987", "inform", 45),
+            {"event": "slot", "timestamp": None, "name": "verified", "value": True},
+        ],
+    )
+    result = await run(ActionExplainClaim(), tracker, domain)
+    assert "noch einmal" not in result.text
+    assert "475,68" in result.text
+
+
 def _user_at(text: str, intent: str, minute: float) -> dict[str, Any]:
     return {**user_event(text, intent), "timestamp": 1_700_000_000 + minute * 60}
 
