@@ -15,6 +15,8 @@ STATIC_DIR: Final = Path(__file__).with_name("static")
 STATIC_FILES: Final = {
     "console.css": "text/css; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
+    "kpis.css": "text/css; charset=utf-8",
+    "kpis.js": "text/javascript; charset=utf-8",
 }
 SECURITY_HEADERS: Final = {
     # Everything the page loads comes from the gateway itself; no CDN, no inline script.

@@ -164,9 +164,8 @@ class Seeder:
         )
 
 
-@pytest.fixture
-def march(db_session: Session, demo_data: dict[str, Any]) -> Session:
-    """Seed March 2026 (see the module's docstring); return the session."""
+def seed_march(db_session: Session, demo_data: dict[str, Any]) -> None:
+    """Import the demo claims (and Jana's second one) and seed March 2026 (see the docstring)."""
     [jana] = [c for c in demo_data["claims"] if c["reference"] == JANA]
     demo_data["claims"].append(
         {
@@ -293,6 +292,12 @@ def march(db_session: Session, demo_data: dict[str, Any]) -> Session:
     # Money in: Sabine's 1,304.27 and the plan's first instalment, named by Jana's reference.
     seed.pay("TX-1", "1304.27", f"AZ {SABINE}", "2026-03-20")
     seed.pay("TX-2", "287.84", f"AZ {JANA}", "2026-04-08")
+
+
+@pytest.fixture
+def march(db_session: Session, demo_data: dict[str, Any]) -> Session:
+    """Seed March 2026 into the test's session; return it."""
+    seed_march(db_session, demo_data)
     return db_session
 
 

@@ -22,6 +22,7 @@
     verification_locked: "Identitätsprüfung gesperrt",
     policy_limit: "Grenze der Regeln",
     bot_failure: "Bot kommt nicht weiter",
+    broken_promise: "Zahlungszusage gebrochen",
   };
   const STATES = { queued: "Wartend", assigned: "Übernommen", closed: "Geschlossen", bot: "Beim Bot" };
   const SENTIMENTS = {
@@ -987,6 +988,9 @@
     document.addEventListener("keydown", onKey);
     if (state.token) start(); else showLogin();
   }
+
+  // The KPI panel (kpis.js) borrows the authenticated fetch, the labels and the money format.
+  window.quittConsole = { api, fetchBlob, explain, formatMoney, reasons: REASONS };
 
   document.addEventListener("DOMContentLoaded", init);
 })();
