@@ -28,13 +28,13 @@ from typing import Any, Final
 
 from api.config import Settings
 from api.db import session_scope
-from api.dialogue.service import Gateway, Inbound, handle_inbound
+from api.dialogue.service import UNSURE_TRANSCRIPT, Gateway, Inbound, handle_inbound
 from policy.masking import mask_phone
 from voice import service as voice_service
 from voice import speech_text
 from voice.audio import telephone_to_model
 from voice.calls import CallsClient, CallUpdateFailed
-from voice.heard import tidy_transcript
+from voice.heard import Heard, hear
 from voice.stt import SpeechEngine, transcribe_async
 from voice.twiml import Voice
 from voice.vad import Utterance, UtteranceDetector
@@ -266,7 +266,8 @@ class CallSession:
 
     async def _speech(self, item: _Speech) -> None:
         """Transcribe an utterance; store it; answer it unless the caller has gone."""
-        text = await self._transcribe(item.utterance)
+        heard = await self._transcribe(item.utterance)
+        text = heard.text
         if item.final:
             if text:
 
@@ -285,28 +286,38 @@ class CallSession:
                 await asyncio.to_thread(store)
             return
         if not text:
+            # Nothing heard, or a runaway transcript: it never reaches the dialogue.
             await self._say(speech_text.text("not_understood", self.language), record=True)
             return
-        await self._dialogue(text)
+        await self._dialogue(text, sure=heard.sure)
 
-    async def _transcribe(self, utterance: Utterance) -> str:
-        """Return what Whisper heard in the conversation's language ("" when nothing)."""
+    async def _transcribe(self, utterance: Utterance) -> Heard:
+        """Return what Whisper heard in the conversation's language (no text when nothing)."""
         if self.engine is None:
             logger.warning("voice call %s: no speech engine (QUITT_STT_BACKEND=off)", self.call_sid)
-            return ""
+            return Heard("", False)
         audio = telephone_to_model(utterance.audio)
         transcript = await transcribe_async(self.engine, audio, language=self.language)
-        return tidy_transcript(transcript.text)
+        heard = hear(transcript)
+        if heard.dropped:
+            logger.warning("voice call %s: transcript dropped (%s)", self.call_sid, heard.dropped)
+        return heard
 
-    async def _dialogue(self, text: str, prefix: str = "") -> None:
-        """Pass the caller's words through the gateway and say the answer."""
+    async def _dialogue(self, text: str, prefix: str = "", *, sure: bool = True) -> None:
+        """Pass the caller's words through the gateway and say the answer.
+
+        An unsure transcript goes on, marked: the gateway reads no mood from it.
+        """
         self.turns += 1
+        metadata: dict[str, Any] = {"language": self.language}
+        if not sure:
+            metadata[UNSURE_TRANSCRIPT] = True
         replies = await handle_inbound(
             Inbound(
                 sender=self.sender,
                 channel=voice_service.CHANNEL,
                 text=text,
-                metadata={"language": self.language},
+                metadata=metadata,
             ),
             gateway=self.gateway,
         )

@@ -43,6 +43,10 @@ TREND_MESSAGES = 5
 SHORT_MESSAGE_WORDS = 3
 SHORT_MESSAGE_MIN_SCORE = 0.9
 SENTIMENT_INTENT = "EXTERNAL_negative_sentiment"
+# Set in `Inbound.metadata` by a channel whose text a speech model guessed (a call's
+# transcript below the voice line's confidence bound): no mood is read from it, so no
+# acknowledgement or offer of a person rests on words the caller may not have said.
+UNSURE_TRANSCRIPT = "unsure_transcript"
 # C0/C1 control characters except tab and newline; they carry nothing a debtor means.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -186,8 +190,13 @@ def has_words(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
+def mood_readable(inbound: Inbound) -> bool:
+    """Tell whether a message's words may carry a mood (not a guessed transcript)."""
+    return inbound.metadata.get(UNSURE_TRANSCRIPT) is not True
+
+
 async def _read(gateway: Gateway, inbound: Inbound) -> Reading | None:
-    if gateway.sentiment is None or not has_words(inbound.text):
+    if gateway.sentiment is None or not has_words(inbound.text) or not mood_readable(inbound):
         # A claim reference or a date of birth says nothing about mood: no model call.
         return None
     language = inbound.metadata.get("language")
@@ -231,7 +240,7 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
         metadata = {**inbound.metadata, "channel": inbound.channel}
         if recorded.language and "language" not in metadata:
             metadata["language"] = recorded.language
-        abusive = is_abusive(inbound.text)
+        abusive = is_abusive(inbound.text) and mood_readable(inbound)
         mood = (
             escalation_decision(readings=recorded.readings, abusive=abusive)
             if reading is not None or abusive

@@ -9,6 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from api.dialogue.service import UNSURE_TRANSCRIPT, Gateway, Inbound, _read
+from api.events.bus import make_bus
+from api.rasa.client import RasaClient
+from api.sentiment import Reading
 from voice.heard import MIN_SURE_AVG_LOGPROB, hear, is_sure
 from voice.stt import Transcript
 from voice.stt.faster import FasterWhisperEngine
@@ -168,3 +172,36 @@ def test_faster_whisper_decodes_a_loop_again_without_the_prompt(
     assert first["initial_prompt"] and careful["initial_prompt"] is None
     assert careful["temperature"][0] > 0 and careful["max_new_tokens"] == max_tokens(LOOP_SECONDS)
     assert result.avg_logprob == -0.4 and result.no_speech_prob == 0.02
+
+
+# --- the gateway reads no mood from an unsure transcript -------------------------------
+
+
+class _CountingDetector:
+    """A sentiment detector that records what it was asked to read."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def read(self, text: str, language: str | None = None) -> Reading:
+        self.seen.append(text)
+        return Reading(label="negative_angry", score=0.63, scores={"negative_angry": 0.63})
+
+
+async def test_the_gateway_reads_no_mood_from_an_unsure_transcript() -> None:
+    detector = _CountingDetector()
+    rasa = RasaClient("http://127.0.0.1:9")
+    gateway = Gateway(rasa=rasa, bus=make_bus(None), sentiment=detector)  # type: ignore[arg-type]
+    garbled = "Hallo, mega mal in der S-Dunkan."
+    try:
+        unsure = Inbound("voice:CA1", "voice", garbled, {"language": "de", UNSURE_TRANSCRIPT: True})
+        sure = Inbound("voice:CA1", "voice", garbled, {"language": "de"})
+        assert await _read(gateway, unsure) is None
+        reading = await _read(gateway, sure)
+        assert reading is not None and reading.label == "negative_angry"
+        assert detector.seen == [garbled]
+    finally:
+        await rasa.aclose()

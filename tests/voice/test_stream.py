@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -27,6 +28,7 @@ from api.conversations.models import Message
 from api.db import session_scope
 from api.db.core import get_engine
 from api.db.migrate import upgrade
+from api.dialogue.service import UNSURE_TRANSCRIPT, Inbound, mood_readable
 from api.main import create_app
 from tests.support.phone_audio import frames, payload, silence, spoken
 from tests.support.twilio_standin import sign
@@ -36,7 +38,9 @@ from tests.support.twilio_voice_standin import (
     call_sid,
     running_voice_standin,
 )
+from voice import speech_text
 from voice.models import VoiceCall
+from voice.stt import Transcript
 
 PUBLIC_URL = "https://quitt.example"
 
@@ -285,3 +289,80 @@ def test_a_hang_up_ends_the_call_once(client: TestClient) -> None:
         client, "/twilio/voice/status", {**_form(sid), "CallStatus": "completed"}, signed=False
     )
     assert forged.status_code == 403
+
+
+# --- what Whisper heard, before the dialogue -------------------------------------------
+
+
+@dataclass
+class _ScriptedEngine:
+    """A speech engine that "hears" the scripted transcripts in order."""
+
+    script: list[Transcript]
+    name: str = "scripted"
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def transcribe(
+        self, audio: Any, *, language: str | None, prompt: str | None = None
+    ) -> Transcript:
+        """Return the next scripted transcript, with the audio's real length."""
+        heard = self.script.pop(0)
+        return replace(heard, language=language, audio_seconds=audio.size / 16000)
+
+
+def _speak_to_the_line(
+    client: TestClient,
+    standin: VoiceStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    heard: Transcript,
+) -> tuple[list[Inbound], str]:
+    """Say one sentence on a call whose engine hears `heard`; return the turns and the reply."""
+    passed: list[Inbound] = []
+
+    async def dialogue(inbound: Inbound, *, gateway: Any) -> list[dict[str, Any]]:
+        passed.append(inbound)  # the gateway's door: what the dialogue would get
+        return [{"recipient_id": inbound.sender, "text": "Wie kann ich Ihnen helfen?"}]
+
+    monkeypatch.setattr("voice.session.handle_inbound", dialogue)
+    client.app.state.stt = _ScriptedEngine([heard])  # type: ignore[attr-defined]
+    sid = call_sid()
+    document = Document.parse(_post(client, "/twilio/voice", _form(sid)).text)
+    assert document.turn is not None
+    with client.websocket_connect("/twilio/voice/stream") as ws:
+        _start(ws, sid, document.turn.params)
+        _media(ws, spoken("Hallo, ich rufe wegen einer Rechnung an.", "de"))
+        reply = Document.parse(standin.wait_update_sync(sid, 1).twiml)
+        _stop(ws, sid)  # Twilio ends the turn stream to say the reply
+    _post(client, "/twilio/voice/status", {**_form(sid), "CallStatus": "completed"})
+    _wait(lambda: _ended(sid))
+    return passed, " ".join(reply.says)
+
+
+def test_a_runaway_transcript_never_reaches_the_dialogue(
+    client: TestClient, standin: VoiceStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = "Meinwechsel, " + ", ".join(["links"] * 111) + "."
+    passed, said = _speak_to_the_line(
+        client, standin, monkeypatch, Transcript(loop, "de", 0.0, 1.0, avg_logprob=-0.2)
+    )
+    assert passed == []
+    assert said == speech_text.text("not_understood", "de")
+
+
+@pytest.mark.parametrize(("avg_logprob", "unsure"), [(-0.15, False), (-1.3, True)])
+def test_an_unsure_transcript_is_marked_so_that_no_mood_is_read(
+    client: TestClient,
+    standin: VoiceStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    avg_logprob: float,
+    unsure: bool,
+) -> None:
+    heard = Transcript("Hallo, mega mal in der S-Dunkan.", "de", 0.0, 1.0, avg_logprob=avg_logprob)
+    passed, said = _speak_to_the_line(client, standin, monkeypatch, heard)
+    (inbound,) = passed
+    assert inbound.text == "Hallo, mega mal in der S-Dunkan." and inbound.channel == "voice"
+    assert inbound.metadata.get(UNSURE_TRANSCRIPT, False) is unsure
+    assert mood_readable(inbound) is not unsure
+    assert "Wie kann ich Ihnen helfen?" in said
