@@ -48,17 +48,27 @@ def explain(turn: Turn, dispatcher: CollectingDispatcher, claim: ClaimView) -> N
         total=money(claim.total, lang, claim.currency),
         due_date=day(claim.due_date, lang),
     )
+    if claim.balance < claim.total:
+        # After part payments: what came in and what is still open (offers are on this).
+        say(
+            dispatcher,
+            turn.domain,
+            "utter_claim_balance",
+            lang,
+            paid=money(claim.total - claim.balance, lang, claim.currency),
+            balance=money(claim.balance, lang, claim.currency),
+        )
 
 
 def _overview(turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimView]) -> None:
     lang = turn.language
     lines = "\n".join(
-        f"{n}. {c.reference} – {c.creditor}: {c.subject} ({money(c.total, lang, c.currency)})"
+        f"{n}. {c.reference} – {c.creditor}: {c.subject} ({money(c.balance, lang, c.currency)})"
         for n, c in enumerate(claims, start=1)
     )
     buttons = [
         {
-            "title": f"{n}. {c.reference} ({money(c.total, lang, c.currency)})",
+            "title": f"{n}. {c.reference} ({money(c.balance, lang, c.currency)})",
             "payload": f'/inform{{"claim_choice":"{c.reference}"}}',
         }
         for n, c in enumerate(claims, start=1)
@@ -131,7 +141,7 @@ async def select(
         explain(turn, dispatcher, claims[0])
     else:
         lang = turn.language
-        total = sum((c.total for c in claims), Decimal("0"))
+        total = sum((c.balance for c in claims), Decimal("0"))
         what = ", ".join(c.reference for c in claims)
         say(
             dispatcher,

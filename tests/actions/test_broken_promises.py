@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from actions import store
+from actions.claims import ActionExplainClaim
 from actions.context import today
 from actions.dialogue import ActionAffirm, ActionOffer
 from actions.verification import ActionVerificationDone
@@ -279,3 +280,17 @@ async def test_offers_after_a_payment_are_on_the_balance(domain: dict[str, Any])
     result = await run(ActionOffer(), tracker, domain)
     assert D(result.slots["pending_offer"]["amount"]) == D("400.00")
     assert "400,00 €" in result.text
+
+
+async def test_after_a_part_payment_the_claim_shows_what_came_in_and_what_is_open(
+    domain: dict[str, Any],
+) -> None:
+    pay("260000117", "100.00", days_ago=2, transaction_id="PART-1")
+    tracker = make_tracker(
+        text="Wie viel ist noch offen?",
+        intent="ask_claim_details",
+        slots=verified_slots("260000117"),
+    )
+    result = await run(ActionExplainClaim(), tracker, domain)
+    assert "Gesamtbetrag: 475,68 €" in result.text
+    assert "Bereits bei uns eingegangen: 100,00 €. Noch offen: 375,68 €." in result.text
