@@ -348,7 +348,7 @@ class CallSession:
         self.question = spoken.text or self.question
         if speech_text.asks_for_number(replies, self.language):
             # Spoken digits are what Whisper gets wrong most (see make bench-voice).
-            said = f"{said} {speech_text.text('keypad_prompt', self.language)}"
+            said = f"{said} {speech_text.keypad_prompt(replies, self.language)}"
         await self._say(said or speech_text.text("not_understood", self.language))
 
     async def _switch(self, language: str) -> None:

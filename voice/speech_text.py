@@ -4,6 +4,13 @@ Pure functions (apart from reading the line's own texts once). A German text
 such as "412,50 € bis zum 15.12.2026, Aktenzeichen 260000117" becomes
 "vierhundertzwölf Euro fünfzig bis zum fünfzehnten Dezember
 zweitausendsechsundzwanzig, Aktenzeichen zwei sechs null …", ready for `<Say>`.
+
+The bot's texts are written for a screen; `spoken_forms.yml` gives the chat wording
+its spoken form first ("schreiben Sie" → "sagen Sie", no "(TT.MM.JJJJ)", no second
+"not a person" notice after the call's opening). Links are said as their address
+("quitt Punkt example Schrägstrich datenschutz"), an IBAN and a BIC letter by letter
+in groups, a bracketed aside as a clause, and a numbered list whose items are the
+buttons becomes "Für … drücken Sie die 1."
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import yaml
 from num2words import num2words
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
+SPOKEN_FORMS_FILE = Path(__file__).with_name("spoken_forms.yml")
 LANGUAGES: Final = ("de", "en")
 
 _DE_MONTHS: Final = [
@@ -69,8 +77,19 @@ _SYMBOLS: Final = {
     "en": {"×": " times ", "%": " percent", "&": " and ", "–": ", ", "—": ", ", "/": " "},
 }
 _MARKUP = re.compile(r"[*_#`>|~\[\]{}<•·▪◦]")
-# A link is said without its scheme ("quitt.example/datenschutz"); its slashes stay.
-_URL = re.compile(r"https?://(\S+?)(?=[.,;:!?)]?(?:\s|$))")
+# A link is said as its address: no scheme, dots and slashes in words.
+_URL = re.compile(r"(?:https?://|www\.)(\S+?)(?=[.,;:!?)]?(?:\s|$))")
+_URL_WORDS: Final = {
+    "de": {".": " Punkt ", "/": " Schrägstrich ", "-": " Bindestrich ", "?": " Fragezeichen "},
+    "en": {".": " dot ", "/": " slash ", "-": " dash ", "?": " question mark "},
+}
+# An IBAN ("DE89 3704 0044 0532 0130 00") and a BIC ("COBADEFFXXX") are spelled.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_BIC = re.compile(r"(?<=BIC: )[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b")
+# A bracketed aside is said as a clause: "(gerichtliches Mahnverfahren)" → ", …,".
+_ASIDE = re.compile(r"\s*\(([^()]*)\)")
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\.\s+(\S.*)$")
+_LIST_NUMBER = re.compile(r"^[ \t]*\d{1,2}\.[ \t]+(?=\S)", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 
 
@@ -83,6 +102,26 @@ def _texts() -> dict[str, dict[str, str]]:
         if set(data.get(language, {})) != keys:
             raise ValueError(f"{TEXTS_FILE.name}: {language!r} must have the keys {sorted(keys)}")
     return {language: dict(data[language]) for language in LANGUAGES}
+
+
+@lru_cache(maxsize=1)
+def _spoken_forms() -> dict[str, list[tuple[re.Pattern[str], str]]]:
+    """Load the spoken forms of the bot's chat wording once, per language, in order."""
+    data = yaml.safe_load(SPOKEN_FORMS_FILE.read_text(encoding="utf-8")) or {}
+    return {
+        language: [
+            (re.compile(str(rule["written"])), str(rule["spoken"]))
+            for rule in data.get(language) or []
+        ]
+        for language in LANGUAGES
+    }
+
+
+def spoken_form(value: str, language: str | None) -> str:
+    """Replace the chat wording of a bot text with what a caller should hear."""
+    for written, spoken in _spoken_forms()[_lang(language)]:
+        value = written.sub(spoken, value)
+    return value
 
 
 def text(key: str, language: str | None, **values: str) -> str:
@@ -187,17 +226,39 @@ def _without_emojis(value: str) -> str:
     return "".join(kept)
 
 
+def speak_link(address: str, language: str | None) -> str:
+    """Say a link's address: "quitt.example/datenschutz" → "quitt Punkt example Schrägstrich …"."""
+    words = _URL_WORDS[_lang(language)]
+    said = "".join(words.get(char, char) for char in address.rstrip("/"))
+    return _SPACES.sub(" ", said).strip()
+
+
+def spell(code: str, language: str | None) -> str:
+    """Spell a bank code: letters one by one, digits as words, groups of four apart."""
+    digits = _DIGIT_WORDS[_lang(language)]
+    compact = code.replace(" ", "")
+    groups = [compact[i : i + 4] for i in range(0, len(compact), 4)]
+    return ", ".join(
+        " ".join(digits[int(c)] if c.isdigit() else c for c in group) for group in groups
+    )
+
+
 def speak_text(value: str, language: str | None) -> str:
     """Render one bot text for `<Say>`: amounts, dates and references spoken, no symbols."""
     language = _lang(language)
-    spoken = _without_emojis(value)
-    links: list[str] = []
+    spoken = spoken_form(_without_emojis(value), language)
+    # A list's numbering is for the eye ("1. …"): a caller hears the items.
+    spoken = _LIST_NUMBER.sub("", spoken)
+    kept: list[str] = []
 
-    def _keep_link(match: re.Match[str]) -> str:
-        links.append(match.group(1))
-        return f"\x00{len(links) - 1}\x00"
+    def _keep(said: str) -> str:
+        # Already spoken: kept apart so that later passes leave it alone.
+        kept.append(said)
+        return f"\x00{len(kept) - 1}\x00"
 
-    spoken = _URL.sub(_keep_link, spoken)
+    spoken = _URL.sub(lambda m: _keep(speak_link(m.group(1), language)), spoken)
+    spoken = _IBAN.sub(lambda m: _keep(spell(m.group(0), language)), spoken)
+    spoken = _BIC.sub(lambda m: _keep(spell(m.group(0), language)), spoken)
     if language == "de":
         spoken = _DE_AMOUNT.sub(_amount_de, spoken)
         spoken = _DE_DATE.sub(_date_de, spoken)
@@ -210,14 +271,16 @@ def speak_text(value: str, language: str | None) -> str:
     for symbol, words in _SYMBOLS[language].items():
         spoken = spoken.replace(symbol, words)
     spoken = _MARKUP.sub(" ", spoken).replace("€", " Euro" if language == "de" else " euros")
-    spoken = re.sub("\x00(\\d+)\x00", lambda m: links[int(m.group(1))], spoken)
+    spoken = _ASIDE.sub(lambda m: f", {m.group(1).strip()},", spoken)
+    spoken = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], spoken)
     lines = [_SPACES.sub(" ", line).strip(" ,") for line in spoken.splitlines()]
     sentences = []
     for line in lines:
         if not line:
             continue
         sentences.append(line if line[-1] in ".!?:;" else f"{line}.")
-    return " ".join(sentences).replace(" ,", ",").replace(" .", ".")
+    said = " ".join(sentences).replace(" ,", ",").replace(" .", ".")
+    return re.sub(r",+", ",", said).replace(",.", ".").replace(",:", ":").replace(",;", ";")
 
 
 @dataclass(frozen=True)
@@ -254,7 +317,12 @@ def render(replies: list[dict[str, Any]], language: str | None) -> Spoken:
     options: list[dict[str, str]] = []
     for i, reply in enumerate(replies):
         body = str(reply.get("text") or "").strip()
-        if body and not body.startswith("/"):
+        if body.startswith("/"):
+            body = ""
+        listed: list[str] = []
+        if i == last_with_buttons:
+            body, listed = _numbered_options(body, len(reply["buttons"][:9]))
+        if body:
             parts.append(speak_text(body, language))
         if i == last_with_buttons:
             for button in reply["buttons"][:9]:
@@ -264,9 +332,35 @@ def render(replies: list[dict[str, Any]], language: str | None) -> Spoken:
                 options.append(
                     {"title": _option_title(str(button.get("title") or "")), "payload": payload}
                 )
+                digit = str(len(options))
+                if len(options) <= len(listed):
+                    # The text lists this option in full: "Für … drücken Sie die 1."
+                    item = speak_text(listed[len(options) - 1], language).rstrip(".")
+                    parts.append(text("press_for", language, title=item, digit=digit))
+                    continue
                 title = speak_text(options[-1]["title"], language).rstrip(".")
-                parts.append(text("say_or_press", language, title=title, digit=str(len(options))))
+                parts.append(text("say_or_press", language, title=title, digit=digit))
     return Spoken(" ".join(p for p in parts if p), options)
+
+
+def _numbered_options(body: str, buttons: int) -> tuple[str, list[str]]:
+    """Take a numbered list ("1. …", "2. …") that names the buttons out of a text.
+
+    A list on a screen is read with the eyes; on a call each item is said once,
+    with its key. Returns the text without the list, and the items in order.
+    """
+    lines = body.splitlines()
+    items: list[str] = []
+    kept: list[str] = []
+    for line in lines:
+        found = _NUMBERED.match(line)
+        if found and int(found.group(1)) == len(items) + 1:
+            items.append(found.group(2))
+        else:
+            kept.append(line)
+    if len(items) < 2 or len(items) > buttons:
+        return body, []
+    return "\n".join(kept), items
 
 
 # What the bot asks for when it wants a number that speech gets wrong (a reference,
@@ -277,10 +371,24 @@ _NUMBER_QUESTIONS: Final = {
 }
 
 
+_DATE_QUESTIONS: Final = {
+    "de": re.compile(r"Geburtsdatum", re.IGNORECASE),
+    "en": re.compile(r"date of birth", re.IGNORECASE),
+}
+
+
 def asks_for_number(replies: list[dict[str, Any]], language: str | None) -> bool:
     """Tell whether the bot's last turn asks for a reference, date of birth or postcode."""
     texts = [str(r.get("text") or "") for r in replies if r.get("text")]
     return bool(texts) and bool(_NUMBER_QUESTIONS[_lang(language)].search(texts[-1]))
+
+
+def keypad_prompt(replies: list[dict[str, Any]], language: str | None) -> str:
+    """Return how to key in what the bot asks for (a date of birth: day, month, year)."""
+    texts = [str(r.get("text") or "") for r in replies if r.get("text")]
+    if texts and _DATE_QUESTIONS[_lang(language)].search(texts[-1]):
+        return text("keypad_date_prompt", language)
+    return text("keypad_prompt", language)
 
 
 def parse_keypad(digits: str) -> tuple[str, str]:

@@ -96,7 +96,7 @@ def test_dates_are_spoken(value: date, language: str, said: str) -> None:
         (
             "Mehr unter https://quitt.example/datenschutz.",
             "de",
-            "Mehr unter quitt.example/datenschutz.",
+            "Mehr unter quitt Punkt example Schrägstrich datenschutz.",
         ),
     ],
 )
@@ -146,8 +146,8 @@ def test_option_titles_lose_their_own_numbers_and_payload_texts_are_never_said()
         "de",
     )
     assert spoken.text == (
-        "Welche Forderung? Sagen Sie zwei sechs null null null null eins fünf acht "
-        "(eintausenddreihundertvier Euro siebenundzwanzig) oder drücken Sie 1."
+        "Welche Forderung? Sagen Sie zwei sechs null null null null eins fünf acht, "
+        "eintausenddreihundertvier Euro siebenundzwanzig oder drücken Sie 1."
     )
 
 
