@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "api.db.commands",
     "api.claims.commands",
     "api.payments.commands",
+    "api.reminders.commands",
     "api.agents.commands",
     "api.privacy.commands",
     "api.launcher",

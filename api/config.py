@@ -104,6 +104,25 @@ class Settings(BaseSettings):
     agency_account_holder: str | None = None
     # Days the links to a promise's EPC QR code and printable agreement stay valid.
     payment_link_days: int = 30
+    # Reminders (api/reminders): the outbox is swept inside every gateway process, each
+    # interval; None: on, except with QUITT_ENVIRONMENT=test (tests sweep with a fixed
+    # clock). `quitt reminders run` sweeps once from a shell or a timer.
+    reminders_sweep: bool | None = None
+    reminders_interval_seconds: float = 60.0
+    reminders_batch_size: int = 50
+    reminders_max_attempts: int = 5
+    # Approved WhatsApp templates of the reminders (the same format as the agents' file).
+    reminder_templates_file: Path = ROOT / "api" / "reminders" / "templates.yml"
+    # SMS reminders through Twilio Messages: our sender (an E.164 number or a sender id).
+    sms_from: str | None = None
+    # E-mail reminders through SMTP; without a host no e-mail goes out.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Quitt Inkasso <erinnerung@quitt.example>"
+    smtp_timeout_seconds: float = 15.0
 
     @field_validator("agency_iban", "agency_bic", "agency_account_holder")
     @classmethod
@@ -122,6 +141,13 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: SecretStr | None) -> SecretStr | None:
         """Read an empty QUITT_REST_TOKEN as no token (never as the empty password)."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @property
+    def reminders_sweep_on(self) -> bool:
+        """Tell whether the gateway sweeps the reminders outbox (default: not in tests)."""
+        if self.reminders_sweep is None:
+            return self.environment != "test"
+        return self.reminders_sweep
 
     def rest_channel_problem(self) -> str | None:
         """Say why the gateway must not start with these REST settings (None: it may)."""

@@ -40,6 +40,8 @@ from api.paydetails.views import router as paydetails_router
 from api.payments.views import router as payments_router
 from api.privacy.views import router as privacy_router
 from api.rasa.client import RasaClient
+from api.reminders import sweeper as reminders_sweeper
+from api.reminders.views import router as reminders_router
 from api.sentiment import build_detector
 from api.web.views import router as web_router
 from voice.routes import router as voice_router
@@ -190,9 +192,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.stt is not None:
         await asyncio.to_thread(app.state.stt.load)
     app.state.whatsapp = whatsapp_runtime.start(app)
+    # Reminders: the outbox swept on a timer in every gateway process (off in tests).
+    app.state.reminders = reminders_sweeper.start(settings)
     try:
         yield
     finally:
+        if app.state.reminders is not None:
+            await app.state.reminders.stop()
         await app.state.whatsapp.stop()
         webchat = getattr(app.state, "webchat", None)
         if webchat is not None:
@@ -231,6 +237,7 @@ def create_app() -> FastAPI:
     app.include_router(kpis_router)
     app.include_router(paydetails_router)
     app.include_router(privacy_router)
+    app.include_router(reminders_router)
     app.include_router(console_router)
     app.include_router(web_router)
     mount_webchat(app)

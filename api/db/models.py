@@ -11,6 +11,7 @@ from api.handoffs.models import Handoff
 from api.payments.models import Payment, PaymentAllocation
 from api.privacy.models import PrivacyErasure, PrivacyRequest
 from api.promises.models import Instalment, Promise, promise_claims
+from api.reminders.models import Reminder, ReminderOptOut
 from voice.models import VoiceCall
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "PrivacyErasure",
     "PrivacyRequest",
     "Promise",
+    "Reminder",
+    "ReminderOptOut",
     "VoiceCall",
     "WhatsAppContact",
     "promise_claims",

@@ -18,6 +18,16 @@ from api.claims import service as claim_service
 from api.db import get_session
 from api.main import create_app
 
+# The reminder tests' own databases and stand-ins (they commit, so no rolled-back session).
+from tests.api.reminders_support import (  # noqa: F401
+    mail_server,
+    outbox_engine,
+    outbox_url,
+    postgres_schema,
+    reminders_template_db,
+    standin,
+)
+
 PASSWORD = "correct horse battery"
 
 

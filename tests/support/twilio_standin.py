@@ -56,8 +56,10 @@ class TwilioStandIn:
     auth_token: str = AUTH_TOKEN
     requests: list[Recorded] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    # A status to answer message creation with instead of 201 (e.g. 400 for a refused send).
+    # A status to answer message creation with instead of 201 (e.g. 400 for a refused send),
+    # and Twilio's error code in the answer (21610: the number has sent STOP).
     fail_messages_with: int | None = None
+    fail_code: int = 63016
     base_url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -163,7 +165,11 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 status = standin.fail_messages_with
                 self._json(
                     status,
-                    {"code": 63016, "message": "Outside the allowed window", "status": status},
+                    {
+                        "code": standin.fail_code,
+                        "message": "Outside the allowed window",
+                        "status": status,
+                    },
                 )
                 return
             message_sid = sid("SM")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,7 +119,7 @@ def _copy(raw: Any, path: Path, key: str, variables: Mapping[str, str]) -> Copy:
     return Copy(sid, " ".join(text.split()))
 
 
-def _template(name: str, raw: Any, path: Path) -> Template:
+def _template(name: str, raw: Any, path: Path, sources: Collection[str]) -> Template:
     """Read and check one template with both languages."""
     key = f"templates.{name}"
     if not _NAME.match(name):
@@ -128,11 +128,11 @@ def _template(name: str, raw: Any, path: Path) -> Template:
     titles = _mapping(entry.get("title"), path, f"{key}.title")
     variables = {str(k): v for k, v in _mapping(entry.get("variables") or {}, path, key).items()}
     for placeholder, source in variables.items():
-        if source not in VARIABLE_SOURCES:
+        if source not in sources:
             raise TemplateConfigError(
                 path,
                 f"{key}.variables.{placeholder}",
-                f"unknown source {source!r} (known: {', '.join(sorted(VARIABLE_SOURCES))})",
+                f"unknown source {source!r} (known: {', '.join(sorted(sources))})",
             )
     content = _mapping(entry.get("content"), path, f"{key}.content")
     copies: dict[str, Copy] = {}
@@ -145,11 +145,20 @@ def _template(name: str, raw: Any, path: Path) -> Template:
     return Template(name, {lang: titles[lang] for lang in LANGUAGES}, variables, copies)
 
 
-def parse(data: Any, path: Path, sid_overrides: Mapping[str, str] | None = None) -> Catalogue:
-    """Check a loaded templates file and apply `name.language` SID overrides."""
+def parse(
+    data: Any,
+    path: Path,
+    sid_overrides: Mapping[str, str] | None = None,
+    *,
+    sources: Collection[str] = tuple(VARIABLE_SOURCES),
+) -> Catalogue:
+    """Check a loaded templates file and apply `name.language` SID overrides.
+
+    `sources` names what variables may be filled from (the reminders have their own).
+    """
     root = _mapping(data or {}, path, "(file)")
     templates = {
-        str(name): _template(str(name), raw, path)
+        str(name): _template(str(name), raw, path, sources)
         for name, raw in _mapping(root.get("templates") or {}, path, "templates").items()
     }
     for key, sid in (sid_overrides or {}).items():
