@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, exists, or_, select, update
+from sqlalchemy import Table, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from api.audit import service as audit_service
 from api.channels.whatsapp import service as whatsapp_service
@@ -58,9 +58,8 @@ from policy import reminders as rules
 from policy.config import CreditorPolicy, PolicyBook
 
 # A payment is looked at from this long before its due date (the before-due reminder)
-# to this long after (the grace days of any creditor), so planning reads few rows.
+# until the longest grace of any creditor has passed, so planning reads few rows.
 LOOK_AHEAD: Final = timedelta(days=rules.DAYS_BEFORE_DUE + 1)
-LOOK_BACK: Final = timedelta(days=60)
 # A sweeper that has not finished a claimed row in this long has died.
 CLAIM_LEASE: Final = timedelta(minutes=10)
 # How soon a reminder held by a dispute or an agent is looked at again.
@@ -117,19 +116,49 @@ def _payments(promise: Promise, first: date, last: date) -> list[rules.DuePaymen
 
 
 def plan(*, db_session: Session, now: datetime, policies: PolicyBook) -> int:
-    """Add the reminders whose moment has come at `now`; return how many are new."""
+    """Add the reminders whose moment has come at `now`; return how many are new.
+
+    Only open payments in the window that still lack one of their reminders are read,
+    so a sweep every minute stays cheap however many promises there are.
+    """
     today = now.date()
-    first, last = today - LOOK_BACK, today + LOOK_AHEAD
-    with_payment_due = or_(
+    grace = max(policies.get(name).broken_promise_grace_days for name in policies.names)
+    first = today - timedelta(days=grace + rules.DAYS_AFTER_DUE + 1)
+    last = today + LOOK_AHEAD
+
+    def lacks_a_reminder(number: Any) -> Any:
+        return or_(
+            *(
+                ~exists().where(
+                    Reminder.promise_id == Promise.id,
+                    Reminder.kind == kind,
+                    Reminder.instalment_number.is_(None)
+                    if number is None
+                    else Reminder.instalment_number == number,
+                )
+                for kind in rules.KINDS
+            )
+        )
+
+    open_instalment = exists().where(
+        Instalment.promise_id == Promise.id,
+        Instalment.status == "pending",
+        Instalment.due_date.between(first, last),
+        lacks_a_reminder(Instalment.number),
+    )
+    open_one_off = and_(
+        ~exists().where(Instalment.promise_id == Promise.id),
         Promise.due_date.between(first, last),
-        exists().where(
-            Instalment.promise_id == Promise.id,
-            Instalment.status == "pending",
-            Instalment.due_date.between(first, last),
-        ),
+        lacks_a_reminder(None),
     )
     promises = db_session.scalars(
-        select(Promise).where(Promise.status == "pending", with_payment_due).order_by(Promise.id)
+        select(Promise)
+        .where(Promise.status == "pending", or_(open_instalment, open_one_off))
+        .options(
+            selectinload(Promise.instalments),
+            selectinload(Promise.claims).selectinload(Claim.creditor),
+        )
+        .order_by(Promise.id)
     )
     rows: list[dict[str, Any]] = []
     for promise in promises:

@@ -386,3 +386,23 @@ def test_twilio_unreachable_is_retried(outbox_engine: Engine, standin: TwilioSta
     report = sweep(outbox_engine, settings, berlin(12, 18, 10))
     assert report.retried == 1
     assert reminders(outbox_engine)[0].last_error == "twilio_unreachable"
+
+
+def test_the_migration_goes_down_and_up_again(outbox_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from api.db import make_engine
+    from api.db.migrate import downgrade, upgrade
+
+    def tables() -> set[str]:
+        engine = make_engine(outbox_url)
+        try:
+            return {t for t in inspect(engine).get_table_names() if t.startswith("reminder")}
+        finally:
+            engine.dispose()
+
+    assert tables() == {"reminders", "reminder_opt_outs"}
+    downgrade(outbox_url, "0010")
+    assert tables() == set()
+    upgrade(outbox_url)
+    assert tables() == {"reminders", "reminder_opt_outs"}
