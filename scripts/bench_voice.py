@@ -391,7 +391,6 @@ def make_engine(**overrides: Any) -> Any:
 def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list[float]:
     """Last speech frame in → call update out, on Rasa + actions + gateway + stand-in."""
     from api.launcher import Stack
-    from tests.support.phone_audio import frames, payload
     from tests.support.stack import _free_port, seed_database
     from tests.support.twilio_voice_standin import PhoneCall, running_voice_standin
 
@@ -429,21 +428,16 @@ def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list
                     public,
                     "+4917000000001" if language == "de" else "+447700900001",
                 )
-                await call.dial()
+                await call.dial()  # both streams open, as on Twilio
                 await call.stream(silence(200) + audio)  # as fast as it goes: speech in
                 last_speech = time.monotonic()
                 # The trailing silence comes in real time, 20 ms a frame, as on a line.
-                for frame in frames(silence(silence_ms + 600)):
-                    await call._send(
-                        {
-                            "event": "media",
-                            "streamSid": call._stream_sid,
-                            "media": {"track": "inbound", "payload": payload(frame)},
-                        }
-                    )
-                    await asyncio.sleep(0.02)
+                trailing = asyncio.create_task(
+                    call.stream(silence(silence_ms + 600), realtime=True)
+                )
                 update = await call.standin.wait_update(call.sid, 1, timeout=120)
-                await call.stop()
+                await trailing
+                await call.hang_up()
                 await call.status("completed")
                 return update.at - last_speech
 

@@ -1,8 +1,11 @@
 """Phone calls on the real stack: Twilio played locally (signed webhooks, media streams, REST).
 
 The shared session stack (Rasa, actions) gets one more gateway that knows the Twilio
-stand-in; the caller's speech is espeak-ng audio at 8 kHz μ-law, transcribed by the
-real Whisper engine, and keypad input goes over the stream's `dtmf` messages.
+stand-in, which opens both of the call's streams as Twilio does; the caller's speech is
+a natural test voice (SVOX Pico for German, Piper for English) at 8 kHz μ-law,
+transcribed by the real Whisper engine, and keypad input goes over the bidirectional
+stream's `dtmf` messages. What the caller hears must sound like a call: the "not a
+person" notice once, no chat wording, no format hints.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from api.conversations.models import Message
 from api.db import make_engine, session_scope
 from api.launcher import Stack
 from tests.support.phone_audio import spoken, telephone_mulaw
-from tests.support.speech import require_espeak
+from tests.support.speech import natural, require_voice
 from tests.support.stack import Gateway, _free_port
 from tests.support.twilio_voice_standin import PhoneCall, VoiceStandIn, running_voice_standin
 from voice.models import VoiceCall
@@ -50,7 +53,8 @@ class Line:
 @pytest.fixture(scope="module")
 def line(stack: Stack, gateway: Gateway) -> Iterator[Line]:
     """Start a gateway on the shared stack whose Twilio is the local stand-in."""
-    require_espeak()
+    for language in ("de", "en"):
+        require_voice(natural(language))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with running_voice_standin() as standin:
@@ -125,9 +129,12 @@ def test_a_german_caller_agrees_an_instalment_plan(line: Line) -> None:
 
     async def talk() -> list[str]:
         opening = await call.dial()
+        assert set(call.streams) == {"listen", "turn"}  # the fork and the turn, at once
         said = [_plain(opening.says)]
-        await call.stream(spoken("Hallo", "de"))
+        # The opening an independent caller used: it was "nicht verstanden" on espeak-ng.
+        await call.stream(spoken("Hallo, ich rufe wegen einer Rechnung an.", "de"))
         said.append(_plain((await call.answer()).says))
+        assert set(call.streams) == {"listen", "turn"}  # an update ends only the turn
         # Numbers go over the keypad: reference, date of birth, the monthly amount.
         for keys in ("260000117#", "14031987#", "2", "50#", "1"):
             await call.press(keys)
@@ -141,8 +148,14 @@ def test_a_german_caller_agrees_an_instalment_plan(line: Line) -> None:
     assert "automatisierte Assistent" in said[0] and "transkribiert" in said[0]
     assert "For English, press 9" in said[0]
     assert "Aktenzeichen" in said[1], said[1]
+    assert "nicht verstanden" not in said[1], said[1]
+    # The notice that no person answers comes once: in the opening, not again.
+    whole = " ".join(said)
+    assert whole.count("nicht mit einem Menschen") == 1 and "KI" not in whole, whole
+    assert "schreiben" not in whole and "http" not in whole and "(" not in whole, whole
     assert "Ich habe zwei sechs null null null null eins eins sieben verstanden" in said[2]
     assert "Geburtsdatum" in said[2] and "vierhundert" not in said[2]
+    assert "TT.MM.JJJJ" not in said[2] and "acht Ziffern für Tag, Monat und Jahr" in said[2]
     assert "Ich habe den vierzehnten März neunzehnhundertsiebenundachtzig verstanden" in said[3]
     # Amounts are spoken, not written: 412,50 € → "vierhundertzwölf Euro fünfzig".
     assert "vierhundertzwölf Euro fünfzig" in said[3] and "€" not in said[3], said[3]
@@ -174,12 +187,15 @@ def test_an_english_caller_is_put_through_to_a_person(line: Line) -> None:
         await call.stream(spoken("I want to talk to a real person, please.", "en"))
         transfer = await call.answer()
         said.append(_plain(transfer.says))
+        # Put through to a person: the fork is stopped by name, the turn ended by the update.
+        assert transfer.stops == ["quitt-listen"] and call.streams == {}
         return said, transfer.enqueue
 
     said, queue = asyncio.run(talk())
     assert "automated assistant" in said[0] and "transcribed" in said[0]
     assert "Für Deutsch drücken Sie die 9" in said[0]
     assert "member of staff" in said[1], said[1]
+    assert "reply here" not in said[1] and "chat" not in said[1], said[1]
     assert queue == "quitt-agents"
     queued = [h for h in line.gateway.handoffs("queued") if h["sender"] == f"voice:{call.sid}"]
     assert [(h["reason"], h["channel"]) for h in queued] == [("human_request", "voice")]

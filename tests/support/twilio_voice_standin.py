@@ -2,10 +2,19 @@
 
 `running_voice_standin()` serves `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`
 (form-encoded `Twiml`, basic auth) and records every call update Quitt sends.
-`PhoneCall` does what Twilio does on a call: it posts the signed incoming-call
-webhook, opens the media streams named in the TwiML (Media Streams protocol:
-`connected`, `start`, `media`, `dtmf`, `stop`), and when Quitt updates the call it
-ends the turn stream, "says" the `<Say>` text, and opens the next stream.
+`PhoneCall` does what Twilio does on a call (Media Streams protocol: `connected`,
+`start`, `media`, `dtmf`, `stop`), as Twilio's Media Streams documentation says:
+
+- it posts the signed incoming-call webhook and opens every stream the TwiML names,
+  the `<Start><Stream>` fork (unidirectional) and the `<Connect><Stream>` (bidirectional)
+  at once, each on its own WebSocket;
+- the caller's audio reaches every open stream (both carry the inbound track);
+- keypad presses (`dtmf`) reach only the bidirectional stream: unidirectional streams
+  get no DTMF;
+- a call update ends the `<Connect><Stream>` (`stop`, then the new TwiML runs: the
+  `<Say>` text, then a new `<Connect><Stream>`), but not a `<Start><Stream>` fork,
+  which runs until the call ends or a `<Stop><Stream>` names it;
+- a hang-up sends `stop` on every open stream.
 """
 
 from __future__ import annotations
@@ -169,10 +178,11 @@ def running_voice_standin(port: int = 0) -> Iterator[VoiceStandIn]:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    """A `<Stream>` of a TwiML document: where it connects and its parameters."""
+    """A `<Stream>` of a TwiML document: where it connects, its parameters, its name."""
 
     url: str
     params: dict[str, str]
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,7 @@ class Document:
     enqueue: str | None
     dial: str | None
     hangup: bool
+    stops: list[str] = field(default_factory=list)  # names of streams <Stop> ends
 
     @classmethod
     def parse(cls, twiml: str) -> Document:
@@ -198,7 +209,7 @@ class Document:
                     params = {
                         p.get("name", ""): p.get("value", "") for p in found.iter("Parameter")
                     }
-                    return StreamSpec(found.get("url", ""), params)
+                    return StreamSpec(found.get("url", ""), params, found.get("name", ""))
             return None
 
         enqueue = root.find("Enqueue")
@@ -210,6 +221,26 @@ class Document:
             enqueue=enqueue.text if enqueue is not None else None,
             dial=dial.text if dial is not None else None,
             hangup=root.find("Hangup") is not None,
+            stops=[s.get("name", "") for stop in root.iter("Stop") for s in stop.iter("Stream")],
+        )
+
+
+@dataclass
+class MediaStream:
+    """One open Media Streams WebSocket: the fork (`listen`) or the bidirectional `turn`."""
+
+    role: str
+    name: str
+    socket: Any
+    sid: str = field(default_factory=lambda: "MZ" + uuid.uuid4().hex)
+    sequence: int = 0
+    chunk: int = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one message with its sequence number and the stream's sid."""
+        self.sequence += 1
+        await self.socket.send(
+            json.dumps({"sequenceNumber": str(self.sequence), "streamSid": self.sid, **message})
         )
 
 
@@ -223,9 +254,7 @@ class PhoneCall:
     caller: str
     sid: str = field(default_factory=call_sid)
     documents: list[Document] = field(default_factory=list)
-    _socket: Any = None
-    _stream_sid: str = ""
-    _sequence: int = 0
+    streams: dict[str, MediaStream] = field(default_factory=dict)  # "listen", "turn"
 
     def _signed(self, path: str, form: dict[str, str]) -> dict[str, str]:
         return {"X-Twilio-Signature": sign(f"{self.public_url}{path}", form)}
@@ -252,34 +281,39 @@ class PhoneCall:
             return await http.post(path, data=form, headers=headers)
 
     async def dial(self) -> Document:
-        """Place the call: the webhook answers with TwiML; the turn stream opens."""
+        """Place the call: the webhook answers with TwiML; its streams open, fork first."""
         response = await self.post("/twilio/voice", self.webhook_form())
         assert response.status_code == 200, response.text
         document = Document.parse(response.text)
         self.documents.append(document)
         assert document.turn is not None, response.text
-        await self._open(document.turn)
+        await self._run(document)
         return document
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        self._sequence += 1
-        await self._socket.send(json.dumps({"sequenceNumber": str(self._sequence), **message}))
+    async def _run(self, document: Document) -> None:
+        """Carry out a document's streams: <Stop> named forks, <Start> a fork, <Connect>."""
+        for name in document.stops:
+            fork = self.streams.get("listen")
+            if fork is not None and fork.name == name:
+                await self._end("listen")
+        if document.listen is not None and "listen" not in self.streams:
+            await self._open("listen", document.listen)
+        if document.turn is not None:
+            await self._open("turn", document.turn)
 
-    async def _open(self, spec: StreamSpec) -> None:
+    async def _open(self, role: str, spec: StreamSpec) -> None:
         """Open a media stream as Twilio does: `connected`, then `start`."""
-        self._socket = await websockets.connect(spec.url)
-        self._stream_sid = "MZ" + uuid.uuid4().hex
-        self._sequence = 0
-        await self._socket.send(
+        stream = MediaStream(role, spec.name, await websockets.connect(spec.url))
+        self.streams[role] = stream
+        await stream.socket.send(
             json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         )
-        await self._send(
+        await stream.send(
             {
                 "event": "start",
-                "streamSid": self._stream_sid,
                 "start": {
                     "accountSid": self.standin.account_sid,
-                    "streamSid": self._stream_sid,
+                    "streamSid": stream.sid,
                     "callSid": self.sid,
                     "tracks": ["inbound"],
                     "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
@@ -288,56 +322,63 @@ class PhoneCall:
             }
         )
 
-    async def stream(self, audio: bytes) -> None:
-        """Send audio as 20 ms `media` messages."""
-        for chunk, frame in enumerate(frames(audio), start=1):
-            await self._send(
-                {
-                    "event": "media",
-                    "streamSid": self._stream_sid,
-                    "media": {
-                        "track": "inbound",
-                        "chunk": str(chunk),
-                        "timestamp": str(chunk * 20),
-                        "payload": payload(frame),
-                    },
-                }
-            )
-        await asyncio.sleep(0)
+    async def _end(self, role: str) -> None:
+        """End one stream: `stop`, then the socket closes."""
+        stream = self.streams.pop(role, None)
+        if stream is None:
+            return
+        await stream.send(
+            {"event": "stop", "stop": {"accountSid": self.standin.account_sid, "callSid": self.sid}}
+        )
+        await stream.socket.close()
+
+    async def stream(self, audio: bytes, *, realtime: bool = False) -> None:
+        """Send the caller's audio as 20 ms `media` messages on every open stream."""
+        for frame in frames(audio):
+            encoded = payload(frame)
+            for stream in list(self.streams.values()):
+                stream.chunk += 1
+                await stream.send(
+                    {
+                        "event": "media",
+                        "media": {
+                            "track": "inbound",
+                            "chunk": str(stream.chunk),
+                            "timestamp": str(stream.chunk * 20),
+                            "payload": encoded,
+                        },
+                    }
+                )
+            await asyncio.sleep(0.02 if realtime else 0)
 
     async def press(self, keys: str) -> None:
-        """Press keypad keys (`dtmf` messages)."""
+        """Press keypad keys: `dtmf` messages, on the bidirectional stream only."""
+        turn = self.streams.get("turn")
+        if turn is None:
+            return  # no bidirectional stream open: Twilio delivers the keys nowhere
         for key in keys:
-            await self._send(
-                {
-                    "event": "dtmf",
-                    "streamSid": self._stream_sid,
-                    "dtmf": {"track": "inbound_track", "digit": key},
-                }
-            )
+            await turn.send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": key}})
+
+    async def hang_up(self) -> None:
+        """Hang up: `stop` on every open stream, then the sockets close."""
+        for role in list(self.streams):
+            await self._end(role)
 
     async def stop(self) -> None:
-        """End the current stream with `stop` and close the socket."""
-        if self._socket is None:
-            return
-        await self._send(
-            {
-                "event": "stop",
-                "streamSid": self._stream_sid,
-                "stop": {"accountSid": self.standin.account_sid, "callSid": self.sid},
-            }
-        )
-        await self._socket.close()
-        self._socket = None
+        """Hang up (the name the tests have used)."""
+        await self.hang_up()
 
     async def answer(self, timeout: float = 60.0) -> Document:
-        """Wait for Quitt's next call update and carry it out: end the stream, say, reconnect."""
+        """Wait for Quitt's next call update and carry it out as Twilio does.
+
+        The update ends the `<Connect><Stream>`; the fork keeps running unless the new
+        TwiML stops it; the text is "said"; a new `<Connect><Stream>` opens.
+        """
         update = await self.standin.wait_update(self.sid, len(self.documents), timeout)
         document = Document.parse(update.twiml)
         self.documents.append(document)
-        await self.stop()
-        if document.turn is not None:
-            await self._open(document.turn)
+        await self._end("turn")
+        await self._run(document)
         return document
 
     async def status(self, status: str = "completed", *, signed: bool = True) -> httpx.Response:
