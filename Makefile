@@ -72,7 +72,7 @@ rasa-stories: $(MODEL)
 chromium:
 	scripts/install-chromium.sh
 
-# Debian's espeak-ng: tests and bench-voice synthesise German and English speech with it.
+# Debian's test voices (espeak-ng, SVOX Pico, MBROLA de6/de7): tests and bench-voice speak with them.
 speech-tools:
 	scripts/install-speech-tools.sh
 
@@ -85,7 +85,7 @@ bench-nlu: install $(MODEL)
 bench-sentiment: $(APP)
 	.venv/bin/python -m bench.sentiment
 
-# Voice line: WER per language, amount/date/reference accuracy, turn latency (espeak-ng telephone audio).
+# Voice line: WER and amount/date/reference accuracy per test voice (natural and espeak-ng), turn latency.
 bench-voice: install speech-tools $(MODEL)
 	.venv/bin/python scripts/bench_voice.py
 
