@@ -149,6 +149,11 @@ def test_a_whatsapp_voice_note_decodes_to_16_khz_mono() -> None:
      ("wav", "pcm_s16le", 22050)],
 )  # fmt: skip
 def test_other_containers_decode_too(container: str, codec: str, rate: int) -> None:
+    import av
+
+    if codec not in av.codecs_available:
+        # PyAV 18's wheels carry FFmpeg's AMR decoder but no AMR encoder to make the file.
+        pytest.skip(f"this PyAV build cannot encode {codec} to make a test file")
     tone = np.round(_sine(500, rate, 1.0) * 32767).astype(np.int16)
     data = encode(tone, rate, container=container, codec=codec, codec_rate=rate,
                   bit_rate=12200 if container == "amr" else None)  # fmt: skip
