@@ -139,6 +139,11 @@ class Senders:
         """Tell whether e-mail can go out (a mail server is set)."""
         return self.smtp is not None
 
+    @property
+    def any_ready(self) -> bool:
+        """Tell whether any channel is configured."""
+        return self.whatsapp_ready or self.sms_ready or self.email_ready
+
     async def send(self, message: Outgoing) -> str:
         """Send one reminder and return the provider's id of it, or raise SendError."""
         if isinstance(message, Email):

@@ -44,6 +44,7 @@ class SweepReport:
     failed: int = 0
     recovered: int = 0
     channels: dict[str, int] = field(default_factory=dict)
+    idle: bool = False  # no channel configured: nothing was done
 
     @property
     def busy(self) -> bool:
@@ -53,6 +54,11 @@ class SweepReport:
         )
 
     def __str__(self) -> str:
+        if self.idle:
+            return (
+                "reminders: no channel configured (QUITT_TWILIO_ACCOUNT_SID and "
+                "QUITT_TWILIO_AUTH_TOKEN, QUITT_SMS_FROM, QUITT_SMTP_HOST); nothing sent"
+            )
         by_channel = ", ".join(f"{k} {v}" for k, v in sorted(self.channels.items()))
         return (
             f"reminders {self.now.isoformat(timespec='minutes')}: {self.planned} planned, "
@@ -71,13 +77,20 @@ async def run_once(
     engine: Engine | None = None,
     token: str | None = None,
 ) -> SweepReport:
-    """Sweep the outbox once at `now` (timezone-aware): plan, then send what is due."""
+    """Sweep the outbox once at `now` (timezone-aware): plan, then send what is due.
+
+    With no channel configured at all nothing is planned: the reminders keep until one
+    is (a debtor nobody can reach on a configured channel is skipped, and audited).
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     settings = settings or get_settings()
     book = policies or payment_service.policies()
     token = token or outbox.new_token()
     report = SweepReport(now)
+    if not senders.any_ready:
+        report.idle = True
+        return report
 
     def plan() -> tuple[int, int]:
         with session_scope(engine) as db_session:
@@ -233,8 +246,11 @@ def start(settings: Settings | None = None) -> ReminderSweeper | None:
     settings = settings or get_settings()
     if not settings.reminders_sweep_on:
         return None
+    senders = Senders.from_settings(settings)
+    if not senders.any_ready:
+        logger.info("reminders: no channel configured, so none are sent (README: Reminders)")
     sweeper = ReminderSweeper(
-        senders=Senders.from_settings(settings),
+        senders=senders,
         settings=settings,
         interval=max(settings.reminders_interval_seconds, 1.0),
     )

@@ -270,11 +270,23 @@ def test_waits_while_an_agent_holds_the_conversation(
     assert sweep(outbox_engine, settings, berlin(12, 18, 10, 30)).sent == 1
 
 
-def test_no_channel_to_reach_the_debtor_is_skipped(outbox_engine: Engine) -> None:
+def test_no_channel_to_reach_the_debtor_is_skipped(
+    outbox_engine: Engine, standin: TwilioStandIn
+) -> None:
     make_promise(outbox_engine)
-    report = sweep(outbox_engine, settings_for(), berlin(12, 18, 10))
+    with session_scope(outbox_engine) as db_session:
+        db_session.execute(update(Debtor).where(Debtor.phone == JANA_PHONE).values(phone=None))
+    # SMS is configured, but Jana has no phone number (and e-mail is not configured).
+    report = sweep(outbox_engine, settings_for(standin), berlin(12, 18, 10))
     assert (report.sent, report.skipped) == (0, 1)
     assert reminders(outbox_engine)[0].reasons == ["no_channel"]
+
+
+def test_with_no_channel_configured_nothing_is_planned(outbox_engine: Engine) -> None:
+    make_promise(outbox_engine)
+    report = sweep(outbox_engine, settings_for(), berlin(12, 18, 10))
+    assert report.idle and "no channel configured" in str(report)
+    assert reminders(outbox_engine) == []
 
 
 def test_a_pending_reminder_survives_a_restart(outbox_url: str, standin: TwilioStandIn) -> None:
