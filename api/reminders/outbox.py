@@ -240,7 +240,7 @@ def claim(*, db_session: Session, now: datetime, limit: int, token: str) -> list
     )
 
 
-def recover(*, db_session: Session, settings: Settings, policies: PolicyBook) -> int:
+def recover(*, db_session: Session, policies: PolicyBook) -> int:
     """Settle rows of sweepers that died: never started, pending again; started, failed."""
     stale = db_session.scalars(
         select(Reminder).where(

@@ -94,7 +94,7 @@ async def run_once(
 
     def plan() -> tuple[int, int]:
         with session_scope(engine) as db_session:
-            recovered = outbox.recover(db_session=db_session, settings=settings, policies=book)
+            recovered = outbox.recover(db_session=db_session, policies=book)
         with session_scope(engine) as db_session:
             return outbox.plan(db_session=db_session, now=now, policies=book), recovered
 
