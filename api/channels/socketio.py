@@ -21,7 +21,8 @@ cannot have seen: agent replies written while no socket was connected, and bot
 turns that were ready while the page was reloading. A client without storage
 asks for the recent transcript with `session_request` {session_id,
 "history": true}; those turns come as `bot_uttered` marked
-`metadata.history`.
+`metadata.history`: only while the conversation is verified, and only turns
+younger than an identity check lasts (`api.privacy.replay`).
 
 Typing. rasa-webchat shows its typing dots only while it delays a message it
 has already received, not while the server works. So the gateway also emits
@@ -58,7 +59,6 @@ from sqlalchemy import update
 
 from api.channels import dedup
 from api.config import get_settings
-from api.conversations import service as conversations_service
 from api.conversations.models import Message
 from api.db import session_scope
 from api.db.columns import utcnow
@@ -72,6 +72,7 @@ from api.dialogue.service import (
     handle_inbound,
 )
 from api.events.bus import conversation_topic
+from api.privacy import replay
 from api.ratelimit import METADATA_KEY, ip_key
 from api.web import texts
 
@@ -176,9 +177,8 @@ def _recent_turns(sender: str, limit: int) -> list[BotUttered]:
             _transcript_turn(
                 m.author, m.text, (m.data or {}).get("buttons"), (m.data or {}).get("image")
             )
-            for m in conversations_service.transcript(
-                db_session=db_session, sender_id=sender, limit=limit
-            )
+            # Verified now, and no older than an identity check lasts (api.privacy.replay).
+            for m in replay.replayable_turns(db_session=db_session, sender_id=sender, limit=limit)
             if m.direction == "out"
         ]
 

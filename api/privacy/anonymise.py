@@ -10,21 +10,26 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import Table, delete, func, inspect, null, or_, select, update
+from sqlalchemy import Table, func, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
 from api.channels.whatsapp.models import Attachment, WhatsAppContact
 from api.conversations.models import Conversation, Message
 from api.disputes.models import Dispute
-from api.handoffs.models import Handoff
+from api.handoffs.models import Handoff, HandoffNote
+from api.privacy import suppression
 from api.privacy.models import PrivacyRequest
 from api.promises.models import Promise
 from voice.models import VoiceCall
 
 ANONYMISED_TEXT = ""
+# Conversation ids (and the audit log's) of erased people start with it.
+PSEUDONYM_PREFIX: Final = "erased:"
+# Audit entries of the privacy domain itself: their data is never rewritten (0007).
+PRIVACY_KINDS: Final = "privacy_"
 _NO_SYNC = {"synchronize_session": False}
 _audit = cast(Table, AuditEvent.__table__)
 
@@ -32,8 +37,10 @@ _audit = cast(Table, AuditEvent.__table__)
 def anonymise_transcript(
     *, db_session: Session, conversation_id: str, now: datetime
 ) -> Counter[str]:
-    """Blank a conversation's messages, attachment transcripts, dispute texts and call answers.
+    """Blank what a conversation holds in words, the agents' included.
 
+    Messages, attachment transcripts, dispute texts, call answers, and the notes and
+    outcomes of its handoffs (agents write down there what the debtor told them).
     Who wrote when stays (direction, author, time), so counts and timings still add up.
     """
     counts: Counter[str] = Counter()
@@ -68,6 +75,21 @@ def anonymise_transcript(
         .where(Dispute.reason_text != ANONYMISED_TEXT)
         .values(reason_text=ANONYMISED_TEXT),
     )
+    handoffs = select(Handoff.id).where(Handoff.conversation_id == conversation_id)
+    counts["notes"] = _changed(
+        db_session,
+        update(HandoffNote)
+        .where(HandoffNote.handoff_id.in_(handoffs))
+        .where(HandoffNote.text != ANONYMISED_TEXT)
+        .values(text=ANONYMISED_TEXT),
+    )
+    _changed(
+        db_session,
+        update(Handoff)
+        .where(Handoff.conversation_id == conversation_id)
+        .where(Handoff.outcome.is_not(None))
+        .values(outcome=None),
+    )
     # A call's TwiML answer carries the bot's spoken words.
     _changed(
         db_session,
@@ -97,10 +119,12 @@ def rename_conversation(*, db_session: Session, old_id: str, new_id: str) -> Non
             update(model).where(model.conversation_id == old_id).values(conversation_id=new_id),
             execution_options=_NO_SYNC,
         )
-    db_session.execute(
-        delete(WhatsAppContact).where(WhatsAppContact.address == old_id),
-        execution_options=_NO_SYNC,
-    )
+    contact = db_session.get(WhatsAppContact, old_id)
+    if contact is not None:
+        # The number goes; a STOP must not go with it.
+        suppression.keep(db_session=db_session, address=old_id, opted_out_at=contact.opted_out_at)
+        db_session.delete(contact)
+        db_session.flush()
     if conversation is not None:
         db_session.delete(conversation)
         db_session.flush()
@@ -111,21 +135,30 @@ def pseudonymise_audit(
 ) -> int:
     """Give a conversation's audit entries the pseudonym, scrubbing `needles` from their data.
 
-    The only change the audit log's triggers let through (migration 0007); run on the
-    connection, past the ORM's own append-only guard, which knows no exceptions.
+    The only change the audit log's triggers let through (migration 0007), once per
+    entry; the privacy domain's own entries (`privacy_…`: requests, erasures, exports
+    opened) keep their data, which names no one. Run on the connection, past the ORM's
+    own append-only guard, which knows no exceptions.
     """
+    if old_id.startswith(PSEUDONYM_PREFIX):
+        return 0
     replacements = [(old_id, new_id), *((n, "[erased]") for n in needles if n)]
     connection = db_session.connection()
     rows = connection.execute(
-        select(_audit.c.id, _audit.c.data).where(_audit.c.conversation_id == old_id)
+        select(_audit.c.id, _audit.c.kind, _audit.c.data).where(_audit.c.conversation_id == old_id)
     ).all()
-    for entry_id, data in rows:
-        connection.execute(
-            update(_audit)
-            .where(_audit.c.id == entry_id)
-            .values(conversation_id=new_id, data=_scrubbed(data, replacements))
-        )
+    for entry_id, kind, data in rows:
+        values: dict[str, Any] = {"conversation_id": new_id}
+        if not kind.startswith(PRIVACY_KINDS):
+            values["data"] = _scrubbed(data, replacements)
+        connection.execute(update(_audit).where(_audit.c.id == entry_id).values(**values))
     return len(rows)
+
+
+def scrubbed_text(text: str, needles: Iterable[str]) -> str:
+    """Return a text with every needle replaced (any case) by "[erased]"."""
+    scrubbed = _scrubbed(text, [(n, "[erased]") for n in needles if n])
+    return cast(str, scrubbed)
 
 
 def _scrubbed(value: Any, replacements: list[tuple[str, str]]) -> Any:

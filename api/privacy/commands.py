@@ -18,6 +18,7 @@ from api.privacy.person import find_person, holdings
 from api.privacy.retention import RetentionReport, run_retention
 from api.privacy.scan import identity_needles, scan
 from policy.config import load_policies
+from policy.masking import mask_phone
 
 ACTOR = "cli"
 
@@ -88,6 +89,11 @@ def _plan_text(planned: erase_service.ErasurePlan) -> str:
         f"  conversations to anonymise: {len(planned.conversations)}"
         f" ({planned.messages} messages with text)",
     ]
+    if planned.not_touched:
+        lines.append(
+            f"  not touched, another debtor's conversations: {len(planned.not_touched)}"
+            f" ({', '.join(map(_masked_id, planned.not_touched))})"
+        )
     if planned.already_erased_at is not None:
         lines.append(f"  already erased on {planned.already_erased_at:%Y-%m-%d}: would be refused")
     elif planned.blockers:
@@ -96,6 +102,12 @@ def _plan_text(planned: erase_service.ErasurePlan) -> str:
     else:
         lines.append("  nothing stands in the way")
     return "\n".join(lines)
+
+
+def _masked_id(conversation_id: str) -> str:
+    """Name a conversation without another person's phone number in it."""
+    bare = conversation_id.removeprefix("whatsapp:")
+    return mask_phone(conversation_id) if bare.startswith("+") else conversation_id
 
 
 def _report_text(report: erase_service.ErasureReport) -> str:

@@ -2,12 +2,19 @@
 
 What goes: the debtor's name, date of birth, postcode, phone, e-mail and creditor id;
 every transcript linked to them (messages, attachment transcripts, dispute texts,
-agents' notes and outcomes); their WhatsApp contact; Rasa's copy of each conversation.
+agents' notes and outcomes); their WhatsApp contact (an opt-out stays behind as a
+keyed hash of the number, `suppression`); Rasa's copy of each conversation.
 What stays, under a pseudonym (`erased:<token>`, conversations `erased:<token>:<n>`):
 the claims (principal, interest, fees, status), promises with their parts and
-instalments, booked payments (the payer's name and remittance text go) and the audit
-log, as accounting records and the proof of what was decided. Their amounts are
-untouched, so every creditor's books still add up.
+instalments, their payments, booked or not (the payer's name and remittance text go)
+and the audit log, as accounting records and the proof of what was decided. Their
+amounts are untouched, so every creditor's books still add up.
+
+A conversation that verified another debtor is never renamed or anonymised, even when
+it is linked to this person (`Holdings.not_touched`; the plan lists it). A payment
+that is also another person's record as its payer (a split payment, or theirs booked
+here by mistake) keeps that payer's name; only this person's identity is scrubbed from
+its remittance text.
 
 An erasure is refused while any of the person's claims is not paid or a person holds
 one of their conversations (the data is still needed to collect, or to answer them:
@@ -29,11 +36,17 @@ from api.audit import service as audit_service
 from api.conversations.models import Message
 from api.disputes.models import Dispute
 from api.handoffs.models import ACTIVE_STATES, Handoff, HandoffNote
-from api.payments.models import Payment, PaymentAllocation
+from api.payments.matching import compact
+from api.payments.models import Payment
 from api.privacy import anonymise, tracker
 from api.privacy.errors import ErasureRefused
 from api.privacy.models import PrivacyErasure, PrivacyRequest
-from api.privacy.person import Holdings, phone_spellings
+from api.privacy.person import (
+    Holdings,
+    mentions_reference,
+    paid_by_someone_else,
+    phone_spellings,
+)
 from api.promises.models import Promise, PromiseClaim
 from voice.models import VoiceCall
 
@@ -52,6 +65,8 @@ class ErasurePlan:
     messages: int
     blockers: tuple[str, ...]
     already_erased_at: datetime | None
+    # Linked to the person, but another debtor's: neither renamed nor anonymised.
+    not_touched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ def plan(*, db_session: Session, holdings: Holdings) -> ErasurePlan:
         messages=messages,
         blockers=tuple(blockers),
         already_erased_at=erased_at(db_session=db_session, debtor_id=holdings.debtor.id),
+        not_touched=tuple(sorted(holdings.not_touched)),
     )
 
 
@@ -135,6 +151,14 @@ def erase_person(
     # (update, not +=: a Counter sum drops the zeros the report should show)
     counts: Counter[str] = Counter(dict.fromkeys(("messages", "audit_events"), 0))
     for number, old_id in enumerate(planned.conversations, start=1):
+        if old_id.startswith(anonymise.PSEUDONYM_PREFIX):
+            # Pseudonymised with someone erased before: the audit log keeps that name.
+            counts.update(
+                anonymise.anonymise_transcript(
+                    db_session=db_session, conversation_id=old_id, now=now
+                )
+            )
+            continue
         new_id = f"{pseudonym}:{number}"
         anonymise.rename_conversation(db_session=db_session, old_id=old_id, new_id=new_id)
         counts.update(
@@ -144,10 +168,13 @@ def erase_person(
             db_session=db_session, old_id=old_id, new_id=new_id, needles=needles
         )
     counts["conversations"] = len(planned.conversations)
+    if planned.not_touched:
+        counts["conversations_not_touched"] = len(planned.not_touched)
     counts["tracker_events"] = tracker.forget(
         db_session=db_session, sender_ids=planned.conversations
     )
     counts.update(_erase_claim_records(db_session, holdings, pseudonym))
+    counts.update(_pseudonymise_payments(db_session, holdings, pseudonym, needles))
     debtor.name = pseudonym
     debtor.date_of_birth = ERASED_DATE_OF_BIRTH
     debtor.postcode = ""
@@ -229,20 +256,11 @@ def _erase_claim_records(db_session: Session, holdings: Holdings, pseudonym: str
     result = db_session.execute(
         update(HandoffNote)
         .where(HandoffNote.handoff_id.in_(handoff_ids))
+        .where(HandoffNote.text != anonymise.ANONYMISED_TEXT)
         .values(text=anonymise.ANONYMISED_TEXT),
         execution_options={"synchronize_session": False},
     )
     counts["notes"] += int(getattr(result, "rowcount", 0) or 0)
-    # A booked payment stays as it was booked, under the pseudonym: the payer's name
-    # goes, and the remittance text keeps only the claim reference it was booked to.
-    allocated = select(PaymentAllocation.payment_id).where(
-        PaymentAllocation.claim_reference.in_(references)
-    )
-    booked = or_(Payment.claim_reference.in_(references), Payment.id.in_(allocated))
-    for payment in db_session.scalars(select(Payment).where(booked)):
-        payment.payer = pseudonym if payment.payer else None
-        payment.remittance = payment.claim_reference or ""
-        counts["payments"] += 1
     # The caller's number is contact data; the call itself stays (when, how long).
     db_session.execute(
         update(VoiceCall).where(VoiceCall.conversation_id.like(f"{pseudonym}:%")).values(caller=""),
@@ -259,6 +277,39 @@ def _erase_claim_records(db_session: Session, holdings: Holdings, pseudonym: str
         .values(idempotency_key=None),
         execution_options={"synchronize_session": False},
     )
+    return counts
+
+
+def _pseudonymise_payments(
+    db_session: Session, holdings: Holdings, pseudonym: str, needles: list[str]
+) -> Counter[str]:
+    """Pseudonymise the person's payments, booked, misallocated or unmatched.
+
+    A payment stays as it was booked, under the pseudonym: the payer's name goes, and
+    the remittance text keeps only the references it was booked to (an unmatched one:
+    the person's references it named, so that an agent can still book it). A payment
+    whose payer is someone else with a record of their own in it (it also pays their
+    claims, or it is theirs, misallocated: `person.paid_by_someone_else`) keeps the
+    payer's name, and only this person's identity is scrubbed from its remittance.
+    """
+    counts: Counter[str] = Counter()
+    payments = db_session.scalars(select(Payment).where(Payment.id.in_(holdings.payments))).all()
+    for payment in payments:
+        if paid_by_someone_else(db_session, payment, holdings):
+            payment.remittance = anonymise.scrubbed_text(payment.remittance, needles)
+            counts["payments_of_others"] += 1
+            continue
+        booked = [payment.claim_reference, *(a.claim_reference for a in payment.allocations)]
+        booked_to = list(dict.fromkeys(ref for ref in booked if ref))
+        if not booked_to:
+            booked_to = [
+                ref
+                for ref in holdings.references
+                if mentions_reference(payment.remittance, {compact(ref)})
+            ]
+        payment.payer = pseudonym if payment.payer else None
+        payment.remittance = " ".join(booked_to)
+        counts["payments"] += 1
     return counts
 
 

@@ -2,7 +2,10 @@
 
 Rows are written with every stored column (a column added later appears without a
 change here), money as decimal strings, times in ISO 8601 UTC. Agents' identities
-are left out: an agent's id is data about the agent, not about the person.
+are left out: an agent's id is data about the agent, not about the person. So is
+what a payment says about someone else: only this person's allocations are shown, the
+claim it was booked to only if it is theirs, and its payer and remittance text not
+when they are another person's (`person.paid_by_someone_else`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from api.conversations.models import Conversation, Message
 from api.db.columns import utcnow
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff, HandoffNote
-from api.payments.models import Payment, PaymentAllocation
+from api.payments.models import Payment
 from api.privacy.models import PrivacyErasure, PrivacyRequest
-from api.privacy.person import Holdings
+from api.privacy.person import Holdings, paid_by_someone_else
 from api.promises.models import Promise, PromiseClaim
 from voice.models import VoiceCall
 
@@ -65,7 +68,7 @@ def export_person(*, db_session: Session, holdings: Holdings) -> dict[str, Any]:
         "erasure": row(erasure, without=frozenset({"actor"})) if erasure else None,
         "claims": [_claim(claim) for claim in holdings.claims],
         "promises": _promises(db_session, references),
-        "payments": _payments(db_session, references),
+        "payments": _payments(db_session, holdings),
         "disputes": [
             row(d)
             for d in db_session.scalars(
@@ -147,21 +150,20 @@ def _promises(db_session: Session, references: list[str]) -> list[dict[str, Any]
     ]
 
 
-def _payments(db_session: Session, references: list[str]) -> list[dict[str, Any]]:
-    """Return the payments booked to the person's claims, with what they paid.
+def _payments(db_session: Session, holdings: Holdings) -> list[dict[str, Any]]:
+    """Return the person's payments (booked, misallocated or unmatched), with what they paid.
 
     `candidates` (the claims matching weighed, perhaps other people's) is left out.
     """
-    allocated = select(PaymentAllocation.payment_id).where(
-        PaymentAllocation.claim_reference.in_(references)
-    )
+    references = set(holdings.references)
     payments = db_session.scalars(
         select(Payment)
-        .where(or_(Payment.claim_reference.in_(references), Payment.id.in_(allocated)))
+        .where(Payment.id.in_(holdings.payments))
         .order_by(Payment.booked_on, Payment.id)
-    )
-    return [
-        {
+    ).all()
+    found = []
+    for payment in payments:
+        entry = {
             **row(payment, without=frozenset({"candidates"})),
             "allocations": [
                 row(allocation)
@@ -169,8 +171,16 @@ def _payments(db_session: Session, references: list[str]) -> list[dict[str, Any]
                 if allocation.claim_reference in references
             ],
         }
-        for payment in payments
-    ]
+        booked = [payment.claim_reference, *(a.claim_reference for a in payment.allocations)]
+        # It paid someone else's claim (too): which one, and a stranger's words, are theirs.
+        entry["paid_other_claims"] = any(ref and ref not in references for ref in booked)
+        if payment.claim_reference not in references:
+            entry["claim_reference"] = None
+        if paid_by_someone_else(db_session, payment, holdings):
+            entry["payer"] = None
+            entry["remittance"] = None
+        found.append(entry)
+    return found
 
 
 def _handoffs(

@@ -33,4 +33,4 @@ def open_export(
         reasons=("art15_access",),
         data={"debtor_id": debtor.id, "actor": actor, "masked": masked},
     )
-    return mask_export(document) if masked else document
+    return mask_export(document, debtor=debtor) if masked else document

@@ -11,17 +11,31 @@ theirs when it is linked to them by:
 - `phone`: it is their WhatsApp address, or a call from their number;
 - `content`: they wrote their own phone number or e-mail address in it.
 
+A conversation that verified another debtor is that debtor's, whatever links it to
+this person: a household phone on this person's claim that is someone else's WhatsApp
+number, or another debtor typing this person's phone or e-mail in their own chat. It
+is neither exported nor erased with this person; `not_touched` names it, so that an
+erasure plan can say so.
+
 A date of birth typed into a conversation that is linked by none of these cannot be
 told apart from a stranger's with the same birthday, so it is not attributed.
+
+A payment is theirs when it is booked or allocated to one of their claims, when its
+payer is their name (any case and spacing), or when its remittance text names one of
+their claim references (as matching reads references): unmatched and misallocated
+payments of theirs included.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 import api.db.models  # noqa: F401  (every mapper must be known before the first query)
 from api.audit.models import AuditEvent
@@ -30,6 +44,8 @@ from api.claims.models import Claim, Debtor
 from api.conversations.models import Conversation, Message
 from api.disputes.models import Dispute
 from api.handoffs.models import Handoff
+from api.payments.matching import MAX_JOINED_TOKENS, compact
+from api.payments.models import Payment, PaymentAllocation
 from api.privacy.errors import PersonNotFound, PersonNotNamed
 from api.privacy.models import PrivacyRequest
 from api.promises.models import Promise, PromiseClaim
@@ -37,6 +53,12 @@ from voice.models import VoiceCall
 
 # Country codes whose national numbers start with a 0 in place of the code.
 _TRUNK_ZERO_CODES = ("+49", "+43", "+41")
+# Payments are read in batches of this many rows when looking for a payer's name.
+_PAYMENT_BATCH: Final = 1000
+# A remittance text's letter-and-digit tokens, as payment matching cuts them.
+_REFERENCE_TOKEN: Final = re.compile(r"[A-Z0-9]+")
+# Words of a name that SQL compares case-blind on SQLite too (ASCII letters only).
+_PLAIN_WORD: Final = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,10 @@ class Holdings:
     claims: tuple[Claim, ...]
     # Conversation id -> how it is linked to the person (see the module docstring).
     conversations: dict[str, str]
+    # Conversations linked to the person that verified another debtor: left alone.
+    not_touched: dict[str, str]
+    # Ids of the person's payments (see the module docstring).
+    payments: tuple[int, ...]
 
     @property
     def references(self) -> tuple[str, ...]:
@@ -80,7 +106,7 @@ def phone_spellings(phone: str | None) -> tuple[str, ...]:
 
 
 def holdings(*, db_session: Session, debtor: Debtor) -> Holdings:
-    """Collect the person's claims and every conversation linked to them."""
+    """Collect the person's claims, their payments and every conversation linked to them."""
     claims = tuple(
         db_session.scalars(
             select(Claim).where(Claim.debtor_id == debtor.id).order_by(Claim.reference)
@@ -108,7 +134,124 @@ def holdings(*, db_session: Session, debtor: Debtor) -> Holdings:
     add("records", _record_conversations(db_session, debtor, references))
     add("phone", _phone_conversations(db_session, debtor.phone))
     add("content", _content_conversations(db_session, debtor))
-    return Holdings(debtor=debtor, claims=claims, conversations=linked)
+    owners = {
+        conversation_id: owner
+        for conversation_id, owner in db_session.execute(
+            select(Conversation.sender_id, Conversation.debtor_id).where(
+                Conversation.sender_id.in_(list(linked))
+            )
+        )
+    }
+    theirs = {cid: how for cid, how in linked.items() if owners.get(cid) in (None, debtor.id)}
+    return Holdings(
+        debtor=debtor,
+        claims=claims,
+        conversations=theirs,
+        not_touched={cid: how for cid, how in linked.items() if cid not in theirs},
+        payments=person_payments(db_session=db_session, debtor=debtor, references=references),
+    )
+
+
+def normalised_name(name: str | None) -> str:
+    """Return a name as payers' names are compared: casefolded, single spaces."""
+    return " ".join((name or "").split()).casefold()
+
+
+def mentions_reference(text: str | None, keys: set[str]) -> bool:
+    """Tell whether a text names one of the references `keys` (each `compact`ed).
+
+    As payment matching reads a remittance: its letter-and-digit tokens, up to four
+    neighbours joined ("priv a 1" names "PRIV-A-1"); only an exact reference counts.
+    """
+    if not text or not keys:
+        return False
+    tokens = _REFERENCE_TOKEN.findall(text.upper())
+    for start in range(len(tokens)):
+        joined = ""
+        for token in tokens[start : start + MAX_JOINED_TOKENS]:
+            joined += token
+            if joined in keys:
+                return True
+    return False
+
+
+def person_payments(
+    *, db_session: Session, debtor: Debtor, references: list[str]
+) -> tuple[int, ...]:
+    """Return the ids of the person's payments (see the module docstring)."""
+    allocated = select(PaymentAllocation.payment_id).where(
+        PaymentAllocation.claim_reference.in_(references)
+    )
+    found = set(
+        db_session.scalars(
+            select(Payment.id).where(
+                or_(Payment.claim_reference.in_(references), Payment.id.in_(allocated))
+            )
+        )
+    )
+    # A payer's name is compared casefolded with its spaces normalised, a remittance as
+    # matching reads it: SQL cannot do either alike on SQLite and PostgreSQL, so the
+    # candidates are read in batches and compared here.
+    name = normalised_name(debtor.name)
+    keys = {key for key in map(compact, references) if key}
+    conditions: list[ColumnElement[bool]] = [Payment.remittance != ""]
+    if name:
+        conditions.append(Payment.payer.is_not(None))
+    by_name: set[int] = set()
+    rows = db_session.execute(
+        select(Payment.id, Payment.payer, Payment.remittance)
+        .where(or_(*conditions))
+        .execution_options(yield_per=_PAYMENT_BATCH)
+    )
+    for payment_id, payer, remittance in rows:
+        if payment_id in found:
+            continue
+        if mentions_reference(remittance, keys):
+            found.add(payment_id)
+        elif name and normalised_name(payer) == name:
+            by_name.add(payment_id)
+    # A namesake's own payment, booked to a claim of theirs, is not this person's.
+    found |= {i for i in by_name if not _paid_by_its_debtor(db_session, i, name)}
+    return tuple(sorted(found))
+
+
+def _paid_by_its_debtor(db_session: Session, payment_id: int, name: str) -> bool:
+    """Tell whether a payment is booked to a claim of a debtor with the payer's name."""
+    allocated = select(PaymentAllocation.claim_reference).where(
+        PaymentAllocation.payment_id == payment_id
+    )
+    booked = select(Payment.claim_reference).where(Payment.id == payment_id)
+    owners = db_session.scalars(
+        select(Debtor.name)
+        .join(Claim, Claim.debtor_id == Debtor.id)
+        .where(or_(Claim.reference.in_(allocated), Claim.reference.in_(booked)))
+    )
+    return any(normalised_name(owner) == name for owner in owners)
+
+
+def paid_by_someone_else(db_session: Session, payment: Payment, holdings: Holdings) -> bool:
+    """Tell whether a payment of the person's is also another person's record, as payer.
+
+    So it is when its payer is not the person and it also pays another debtor's
+    claims (a split payment), or another debtor bears the payer's name (a payment of
+    theirs booked to this person's claim by mistake). The export leaves that payer's
+    name and words out; the erasure leaves them to the payer.
+    """
+    payer = normalised_name(payment.payer)
+    if not payer or payer == normalised_name(holdings.debtor.name):
+        return False
+    booked = {payment.claim_reference, *(a.claim_reference for a in payment.allocations)}
+    if any(ref is not None and ref not in holdings.references for ref in booked):
+        return True
+    # Narrowed in SQL by the name's plain letters (case-blind on every backend), then
+    # compared as names are.
+    words = _PLAIN_WORD.findall(payment.payer or "")
+    namesakes = db_session.scalars(
+        select(Debtor.name)
+        .where(Debtor.id != holdings.debtor.id)
+        .where(*(Debtor.name.icontains(word, autoescape=True) for word in words))
+    ).all()
+    return any(normalised_name(name) == payer for name in namesakes)
 
 
 def _record_conversations(

@@ -291,3 +291,72 @@ def _paid(
         )
     )
     db_session.flush()
+
+
+# --- what reviewers found missing: other people's data next to Erika's ------------------
+
+
+def share_the_household_phone(db_session: Session, people: People) -> None:
+    """Give Otto's claim Erika's phone as his contact (a household number).
+
+    Her WhatsApp conversation and her call are then linked to him by phone; the
+    WhatsApp conversation verified her, so it stays hers.
+    """
+    otto = db_session.get(Debtor, people.otto.debtor_id)
+    assert otto is not None
+    otto.phone = ERIKA.phone
+    db_session.flush()
+
+
+OTTO_ABOUT_ERIKA = f"Schreiben Sie meiner Nachbarin unter {ERIKA.email}, Tel. {ERIKA.phone}"
+
+
+def otto_writes_erikas_contact(db_session: Session) -> None:
+    """Have Otto, verified in his own chat, type Erika's e-mail address and phone."""
+    _debtor_says(db_session, OTTO.conversations[0], OTTO_ABOUT_ERIKA)
+
+
+@dataclass(frozen=True)
+class OtherPayments:
+    """Transaction ids of the payments `seed_other_payments` adds."""
+
+    by_name: str = "TX-PRIV-NAME"  # unmatched, her name spelt as a bank does
+    by_reference: str = "TX-PRIV-REF"  # unmatched, a stranger's account, her reference
+    split: str = "TX-PRIV-SPLIT"  # Otto pays his claim and part of hers
+    misallocated: str = "TX-PRIV-MIS"  # hers, booked to Otto's claim by mistake
+
+
+def seed_other_payments(db_session: Session) -> OtherPayments:
+    """Add Erika's unmatched and misallocated payments, and one Otto split with her."""
+    ids = OtherPayments()
+    rows = [
+        (ids.by_name, "10.00", "  ERIKA   privatmann ", "Wasser Juni", None, "unmatched", []),
+        (ids.by_reference, "11.00", "Konto 4711", "Zahlung priv a 2 danke", None, "unmatched",
+         []),
+        (ids.split, "50.00", OTTO.name, f"PRIV-A-1 PRIV-B-1 fuer Erika und mich {ERIKA.name}",
+         "PRIV-B-1", "assigned", [("PRIV-A-1", "30.00"), ("PRIV-B-1", "20.00")]),
+        (ids.misallocated, "15.00", ERIKA.name, "Wasserrechnung Juni", "PRIV-B-1", "assigned",
+         [("PRIV-B-1", "15.00")]),
+    ]  # fmt: skip
+    for transaction_id, amount, payer, remittance, reference, state, parts in rows:
+        payment = Payment(
+            transaction_id=transaction_id,
+            amount=Decimal(amount),
+            booked_on=date(2026, 6, 20),
+            remittance=remittance,
+            payer=payer,
+            claim_reference=reference,
+            state=state,
+            match_reason="no_reference" if state == "unmatched" else "agent",
+            source="csv",
+        )
+        db_session.add(payment)
+        db_session.flush()
+        for claim_reference, part in parts:
+            db_session.add(
+                PaymentAllocation(
+                    payment_id=payment.id, claim_reference=claim_reference, amount=Decimal(part)
+                )
+            )
+        db_session.flush()
+    return ids

@@ -12,17 +12,27 @@ from sqlalchemy.orm import Session
 
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
+from api.channels.whatsapp import service as whatsapp_service
+from api.channels.whatsapp.models import WhatsAppContact
 from api.claims.models import Claim, Debtor
+from api.conversations import service as conversations_service
 from api.conversations.models import Conversation, Message
 from api.handoffs.models import Handoff
 from api.payments.models import Payment
-from api.privacy import erase
+from api.privacy import commands, erase
 from api.privacy.errors import ErasureRefused
-from api.privacy.models import PrivacyErasure
+from api.privacy.models import PrivacyErasure, WhatsAppSuppression
 from api.privacy.person import find_person, holdings
 from api.privacy.scan import scan
 from api.promises.models import Instalment, Promise
-from tests.api.privacy_people import People, seed
+from tests.api.privacy_people import (
+    OTTO_ABOUT_ERIKA,
+    People,
+    otto_writes_erikas_contact,
+    seed,
+    seed_other_payments,
+    share_the_household_phone,
+)
 
 NOW = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
 
@@ -214,3 +224,170 @@ def test_a_reimport_of_the_old_file_does_not_bring_the_erased_person_back(
     assert claim is not None and claim.debtor_id == people.erika.debtor_id
     assert db_session.get(Debtor, people.erika.debtor_id).name == report.pseudonym  # type: ignore[union-attr]
     assert scan(db_session.connection(), people.erika.needles) == []
+
+
+# --- review of issue 15 -------------------------------------------------------------------
+
+
+def _messages(db_session: Session, conversation_id: str) -> list[str]:
+    db_session.expire_all()
+    return list(
+        db_session.scalars(
+            select(Message.text)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id)
+        )
+    )
+
+
+def test_erasing_a_household_phone_leaves_the_other_persons_whatsapp_chat_alone(
+    db_session: Session, people: People
+) -> None:
+    share_the_household_phone(db_session, people)
+    _settle(db_session, "PRIV-B-1")
+    whatsapp = people.erika.conversations[0]
+    before = _messages(db_session, whatsapp)
+    held = holdings(
+        db_session=db_session, debtor=find_person(db_session=db_session, reference="PRIV-B-1")
+    )
+    planned = erase.plan(db_session=db_session, holdings=held)
+    assert planned.not_touched == (whatsapp,)
+    assert "not touched, another debtor's conversations: 1 (whatsapp:+49170******66)" in (
+        commands._plan_text(planned)
+    )
+
+    report = _erase(db_session, people.otto.debtor_id)
+
+    assert report.counts["conversations_not_touched"] == 1
+    assert _messages(db_session, whatsapp) == before and all(before)
+    conversation = db_session.get(Conversation, whatsapp)
+    assert conversation is not None and conversation.anonymised_at is None
+    assert db_session.get(WhatsAppContact, whatsapp) is not None
+    kinds = [
+        e.kind for e in audit_service.list_events(db_session=db_session, conversation_id=whatsapp)
+    ]
+    assert "whatsapp_opt_out" in kinds
+
+
+def test_erasing_her_leaves_the_chat_in_which_another_debtor_typed_her_details(
+    db_session: Session, people: People
+) -> None:
+    otto_writes_erikas_contact(db_session)
+    _settle(db_session, "PRIV-A-2")
+    report = _erase(db_session, people.erika.debtor_id)
+    assert report.counts["conversations"] == 3
+    assert _messages(db_session, "web-otto-1") == [people.otto.messages[0], OTTO_ABOUT_ERIKA]
+    assert db_session.get(Conversation, "web-otto-1") is not None
+
+
+def test_the_audit_log_refuses_a_cover_up_and_erasure_still_works(
+    db_session: Session, people: People
+) -> None:
+    connection = db_session.connection()
+
+    def entry(kind: str) -> int:
+        found = connection.execute(
+            text("SELECT id FROM audit_events WHERE kind = :kind ORDER BY id"), {"kind": kind}
+        ).scalar()
+        assert found is not None, kind
+        return int(found)
+
+    verified = entry("verification_succeeded")
+    request = entry("privacy_request_recorded")
+    audit_service.record(
+        db_session=db_session, kind="privacy_export_opened", reasons=("art15_access",),
+        data={"debtor_id": people.erika.debtor_id, "actor": "agent:1", "masked": True},
+    )  # fmt: skip
+    opened = entry("privacy_export_opened")
+    db_session.execute(
+        text("UPDATE audit_events SET conversation_id = 'erased:x:1', data = NULL WHERE id = :id"),
+        {"id": verified},
+    )
+    refused = [
+        # Pseudonymised once: never rewritten after.
+        ("UPDATE audit_events SET conversation_id = 'erased:y:1' WHERE id = :id", verified),
+        ("UPDATE audit_events SET data = '{\"x\": 1}' WHERE id = :id", verified),
+        # A row that names no conversation is never rewritten.
+        ("UPDATE audit_events SET conversation_id = 'erased:z:1', data = NULL WHERE id = :id",
+         opened),
+        ("UPDATE audit_events SET conversation_id = NULL, data = NULL WHERE id = :id", opened),
+        ("UPDATE audit_events SET conversation_id = NULL, data = NULL WHERE id = :id", request),
+        # The privacy domain's own entries keep their data.
+        ("UPDATE audit_events SET conversation_id = 'erased:p:1', data = NULL WHERE id = :id",
+         request),
+    ]  # fmt: skip
+    for statement, entry_id in refused:
+        with pytest.raises(DBAPIError), db_session.begin_nested():
+            db_session.execute(text(statement), {"id": entry_id})
+    data = connection.execute(
+        text("SELECT data FROM audit_events WHERE id = :id"), {"id": opened}
+    ).scalar()
+    assert data is not None
+
+    # The erasure still pseudonymises every entry of her conversations, once.
+    _settle(db_session, "PRIV-A-2")
+    report = _erase(db_session, people.erika.debtor_id)
+    assert report.counts["audit_events"] > 0
+    db_session.expire_all()
+    renamed = db_session.get(AuditEvent, request)
+    assert renamed is not None and renamed.conversation_id.startswith(f"{report.pseudonym}:")  # type: ignore[union-attr]
+    assert renamed.data is not None and renamed.data["kind"] == "access"
+    assert scan(db_session.connection(), people.erika.needles) == []
+
+
+def test_her_unmatched_and_misallocated_payments_are_pseudonymised_and_ottos_name_stays(
+    db_session: Session, people: People
+) -> None:
+    ids = seed_other_payments(db_session)
+    _settle(db_session, "PRIV-A-2")
+    books = _books(db_session)
+
+    report = _erase(db_session, people.erika.debtor_id)
+
+    assert report.counts["payments"] == 4  # her booked one, two unmatched, the misallocated
+    assert report.counts["payments_of_others"] == 1  # Otto's split payment
+    assert _books(db_session) == books
+    payments = {p.transaction_id: p for p in db_session.scalars(select(Payment))}
+    for transaction_id in (ids.by_name, ids.by_reference, ids.misallocated):
+        assert payments[transaction_id].payer == report.pseudonym, transaction_id
+    assert payments[ids.by_reference].remittance == "PRIV-A-2"  # still bookable
+    assert payments[ids.by_name].remittance == ""
+    assert payments[ids.misallocated].remittance == "PRIV-B-1"
+    split = payments[ids.split]
+    assert split.payer == people.otto.name
+    assert split.remittance == "PRIV-A-1 PRIV-B-1 fuer Erika und mich [erased]"
+    assert payments["TX-PRIV-2"].payer == people.otto.name
+    traces = scan(db_session.connection(), people.erika.needles)
+    assert traces == [], "\n".join(map(str, traces))
+
+
+def test_her_whatsapp_stop_outlives_the_erasure(db_session: Session, people: People) -> None:
+    whatsapp = people.erika.conversations[0]
+    _settle(db_session, "PRIV-A-2")
+    _erase(db_session, people.erika.debtor_id)
+    assert db_session.get(WhatsAppContact, whatsapp) is None
+    (kept,) = db_session.scalars(select(WhatsAppSuppression))
+    assert people.erika.phone[1:] not in kept.number_hash
+    assert scan(db_session.connection(), people.erika.needles) == []
+
+    # The number writes again (a new claim, a new owner): nothing goes out to it.
+    contact = whatsapp_service.touch_contact(
+        db_session=db_session, address=whatsapp, our_address="whatsapp:+4930123"
+    )
+    assert contact.opted_out_at is not None
+    conversations_service.get_or_create(
+        db_session=db_session, sender_id=whatsapp, channel="whatsapp"
+    )
+    message = conversations_service.add_message(
+        db_session=db_session, sender_id=whatsapp, direction="out", author="agent",
+        text="Guten Tag, hier ist Quitt.",
+    )  # fmt: skip
+    delivery = whatsapp_service.claim_agent_message(
+        db_session=db_session, message_id=message.id, address=whatsapp
+    )
+    assert delivery is not None and delivery.refused == "whatsapp_opted_out"
+    # Another number is not held back.
+    other = whatsapp_service.touch_contact(
+        db_session=db_session, address="whatsapp:+4915111122233", our_address="whatsapp:+4930123"
+    )
+    assert other.opted_out_at is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -11,10 +12,18 @@ from sqlalchemy.orm import Session
 
 from api.agents import service as agent_service
 from api.audit import service as audit_service
+from api.conversations import service as conversations_service
 from api.privacy.export import export_person
 from api.privacy.person import find_person, holdings
 from tests.api.conftest import PASSWORD
-from tests.api.privacy_people import People, seed
+from tests.api.privacy_people import (
+    OTTO_ABOUT_ERIKA,
+    People,
+    otto_writes_erikas_contact,
+    seed,
+    seed_other_payments,
+    share_the_household_phone,
+)
 
 
 @pytest.fixture
@@ -203,3 +212,118 @@ def test_agents_list_privacy_requests_and_mark_them_done(
     ]
     assert kinds.count("privacy_request_recorded") == 1
     assert kinds.count("privacy_request_done") == 1
+
+
+# --- review of issue 15 -------------------------------------------------------------------
+
+
+def _texts_of(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False)
+
+
+def test_a_household_phone_does_not_hand_over_the_other_persons_whatsapp_chat(
+    db_session: Session, people: People
+) -> None:
+    share_the_household_phone(db_session, people)
+    held = holdings(
+        db_session=db_session, debtor=find_person(db_session=db_session, reference="PRIV-B-1")
+    )
+    whatsapp = people.erika.conversations[0]
+    assert whatsapp not in held.conversations  # it verified Erika: hers
+    assert held.not_touched == {whatsapp: "phone"}
+    document = _export(db_session, reference="PRIV-B-1")
+    assert whatsapp not in [c["id"] for c in document["conversations"]]
+    text = _texts_of(document)
+    for said in people.erika.messages[:3]:
+        assert said not in text
+
+
+def test_another_debtor_typing_her_details_in_his_chat_is_not_her_data(
+    db_session: Session, people: People
+) -> None:
+    otto_writes_erikas_contact(db_session)
+    held = holdings(
+        db_session=db_session, debtor=find_person(db_session=db_session, reference="PRIV-A-1")
+    )
+    assert "web-otto-1" not in held.conversations
+    assert held.not_touched == {"web-otto-1": "content"}
+    text = _texts_of(_export(db_session, debtor_id=people.erika.debtor_id))
+    assert OTTO_ABOUT_ERIKA not in text and people.otto.messages[0] not in text
+
+
+def test_the_export_holds_her_unmatched_and_misallocated_payments_and_only_her_part(
+    db_session: Session, people: People
+) -> None:
+    ids = seed_other_payments(db_session)
+    document = _export(db_session, debtor_id=people.erika.debtor_id)
+    payments = {p["transaction_id"]: p for p in document["payments"]}
+    assert set(payments) == {
+        "TX-PRIV-1",
+        ids.by_name,
+        ids.by_reference,
+        ids.split,
+        ids.misallocated,
+    }
+    assert payments[ids.by_name]["payer"] == "  ERIKA   privatmann "
+    assert payments[ids.by_reference]["remittance"] == "Zahlung priv a 2 danke"
+    split = payments[ids.split]
+    assert [(a["claim_reference"], a["amount"]) for a in split["allocations"]] == [
+        ("PRIV-A-1", "30.00")
+    ]
+    # Otto paid it: his name and his words are his.
+    assert (split["payer"], split["remittance"], split["claim_reference"]) == (None, None, None)
+    assert split["paid_other_claims"] is True
+    wrong = payments[ids.misallocated]
+    assert (wrong["payer"], wrong["claim_reference"], wrong["allocations"]) == (
+        people.erika.name, None, [],
+    )  # fmt: skip
+    assert payments["TX-PRIV-1"]["paid_other_claims"] is False
+    text = _texts_of(document)
+    for needle in [*people.otto.references, *people.otto.identity["name"]]:
+        assert needle not in text, needle
+    # In Otto's export, her payment booked to his claim does not name her.
+    (hers,) = [
+        p
+        for p in _export(db_session, reference="PRIV-B-1")["payments"]
+        if p["transaction_id"] == ids.misallocated
+    ]
+    assert (hers["payer"], hers["remittance"]) == (None, None)
+    assert [a["amount"] for a in hers["allocations"]] == ["15.00"]
+
+
+def test_the_masked_export_masks_her_identity_inside_every_text(
+    db_session: Session, people: People, client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    """Masked: the transcripts stay in, her date of birth, postcode, phone and e-mail not."""
+    erika = people.erika
+    conversations_service.add_message(
+        db_session=db_session, sender_id="web-erika-1", direction="in", author="debtor",
+        text="Nochmal: 23.7.61, Tel. 0170 998 877 66, PLZ 80331",
+    )  # fmt: skip
+    response = client.get(
+        "/api/privacy/export", params={"reference": "PRIV-A-1"}, headers=auth_headers
+    )
+    assert response.status_code == 200, response.text
+    document = response.json()
+    text = _texts_of(document)
+    for kind in ("date of birth", "phone", "e-mail"):
+        for needle in erika.identity[kind]:
+            assert needle.casefold() not in text.casefold(), needle
+    assert not re.search(r"(?<!\d)80331(?!\d)", text)
+    assert "0170 998" not in text and "23.7.61" not in text
+    said = [m["text"] for c in document["conversations"] for m in c["messages"]]
+    assert "geboren am **.**.1961, wohne in 80***" in said
+    assert "Meine Mail ist e***@example.org, bitte dorthin schreiben" in said
+    assert "Nochmal: **.**.1961, Tel. +49170******66, PLZ 80***" in said
+    assert erika.messages[3] in said  # what proves nothing stays as written
+    # The person's own copy is unmasked.
+    agent_service.create_agent(
+        db_session=db_session, email="boss@quitt.example", password=PASSWORD, role="supervisor"
+    )
+    full = client.get(
+        "/api/privacy/export",
+        params={"reference": "PRIV-A-1", "unmasked": "true"},
+        headers=_headers(client, "boss@quitt.example"),
+    ).json()
+    said = [m["text"] for c in full["conversations"] for m in c["messages"]]
+    assert erika.messages[1] in said

@@ -15,7 +15,7 @@ from api.db import make_engine
 from api.db.migrate import downgrade, upgrade
 from tests.conftest import POSTGRES_URL
 
-PRIVACY_TABLES = {"privacy_requests", "privacy_erasures"}
+PRIVACY_TABLES = {"privacy_requests", "privacy_erasures", "whatsapp_suppressions"}
 INSERT = text(
     "INSERT INTO audit_events (created_at, kind, conversation_id, reasons) "
     "VALUES (CURRENT_TIMESTAMP, 'test', 'whatsapp:+4917000000000', '[]')"
@@ -66,6 +66,18 @@ def _pseudonymisation_passes(engine: Engine) -> bool:
             transaction.rollback()
 
 
+def _privacy_tables_differ_from_models(engine: Engine) -> list[object]:
+    """Return how the migrated privacy tables differ from their models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from api.db.models import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    return [d for d in diff if any(table in repr(d) for table in PRIVACY_TABLES)]
+
+
 def _roundtrip(url: str) -> None:
     upgrade(url)
     engine = make_engine(url)
@@ -74,6 +86,7 @@ def _roundtrip(url: str) -> None:
             tables = set(inspect(conn).get_table_names())
             columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
         assert tables >= PRIVACY_TABLES and "anonymised_at" in columns
+        assert _privacy_tables_differ_from_models(engine) == []
         assert _pseudonymisation_passes(engine)
 
         downgrade(url, "0006")

@@ -14,7 +14,7 @@ from api.claims.models import Claim
 from api.conversations import service as conversations_service
 from api.conversations.models import Conversation, Message
 from api.disputes.models import Dispute
-from api.handoffs.models import Handoff
+from api.handoffs.models import Handoff, HandoffNote
 from api.privacy.models import PrivacyRequest
 from api.privacy.retention import run_retention
 from policy.config import DEFAULT_POLICY, PolicyBook
@@ -209,3 +209,22 @@ def test_a_dry_run_changes_nothing(db_session: Session, people: People) -> None:
     assert report.dry_run and report.anonymised
     assert all(_texts(db_session, "web-erika-1"))
     assert audit_service.list_events(db_session=db_session, kind="transcript_anonymised") == []
+
+
+def test_retention_blanks_agents_notes_and_outcomes_too(
+    db_session: Session, people: People
+) -> None:
+    _settle_all(db_session)
+    run_retention(db_session=db_session, book=BOOK, now=T0 + 91 * DAY)
+    db_session.expire_all()
+    handoff = db_session.get(Handoff, people.handoff_id)
+    assert handoff is not None and handoff.conversation_id == "web-erika-1"
+    assert handoff.outcome is None
+    notes = list(
+        db_session.scalars(select(HandoffNote.text).where(HandoffNote.handoff_id == handoff.id))
+    )
+    assert notes == [""]
+    (entry,) = audit_service.list_events(
+        db_session=db_session, conversation_id="web-erika-1", kind="transcript_anonymised"
+    )
+    assert entry.data["counts"]["notes"] == 1  # type: ignore[index]

@@ -20,6 +20,7 @@ from api.claims.models import Debtor
 from api.conversations import service as conversations_service
 from api.conversations.models import Message
 from api.db.columns import utcnow
+from api.privacy import suppression
 
 from .models import Attachment, ChannelEvent, WhatsAppContact
 
@@ -98,6 +99,8 @@ def touch_contact(
             our_address=our_address,
             last_inbound_at=now,
             debtor_hint_ids=debtor_hints(db_session=db_session, address=address) or None,
+            # An erased person's STOP holds for their number (api.privacy.suppression).
+            opted_out_at=suppression.opted_out_at(db_session=db_session, address=address),
         )
         try:
             with db_session.begin_nested():

@@ -2,11 +2,16 @@
 
 - `privacy_requests`: a debtor's request in chat to see or erase their data, for an agent.
 - `privacy_erasures`: each erasure carried out (pseudonym, when, forced, by whom).
+- `whatsapp_suppressions`: an erased person's WhatsApp opt-out, as a keyed hash of the
+  number (their contact row, keyed by the number, goes).
 - `conversations.anonymised_at`: when the transcript was last anonymised.
 - The audit log stays append-only, with one narrow exception: an erasure may replace
-  a row's `conversation_id` with a pseudonym (`erased:…`) and scrub its `data`; every
-  other column must stay as it was, and DELETE and TRUNCATE stay refused. Without it an
-  erased WhatsApp debtor's phone number would live on in the conversation ids of the log.
+  a row's `conversation_id` with a pseudonym (`erased:…`) and scrub its `data`, once:
+  only a row that names a conversation that is not a pseudonym already. The privacy
+  domain's own rows (`privacy_…`) keep their data: only their conversation id may
+  become a pseudonym. Every other column must stay as it was, and DELETE and TRUNCATE
+  stay refused. Without it an erased WhatsApp debtor's phone number would live on in
+  the conversation ids of the log.
 
 Revision ID: 0007
 Revises: 0006
@@ -55,9 +60,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_privacy_requests"),
     )
-    op.create_index(
-        "ix_privacy_requests_conversation_id", "privacy_requests", ["conversation_id"]
-    )
+    op.create_index("ix_privacy_requests_conversation_id", "privacy_requests", ["conversation_id"])
     op.create_index("ix_privacy_requests_debtor_id", "privacy_requests", ["debtor_id"])
     op.create_table(
         "privacy_erasures",
@@ -75,6 +78,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("pseudonym", name="uq_privacy_erasures_pseudonym"),
     )
     op.create_index("ix_privacy_erasures_debtor_id", "privacy_erasures", ["debtor_id"])
+    op.create_table(
+        "whatsapp_suppressions",
+        sa.Column("number_hash", sa.String(length=64), nullable=False),
+        sa.Column("opted_out_at", TIMESTAMP, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("number_hash", name="pk_whatsapp_suppressions"),
+    )
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("anonymised_at", TIMESTAMP, nullable=True))
     _replace_audit_triggers(allow_pseudonyms=True)
@@ -84,6 +94,7 @@ def downgrade() -> None:
     _replace_audit_triggers(allow_pseudonyms=False)
     with op.batch_alter_table("conversations") as batch:
         batch.drop_column("anonymised_at")
+    op.drop_table("whatsapp_suppressions")
     op.drop_index("ix_privacy_erasures_debtor_id", table_name="privacy_erasures")
     op.drop_table("privacy_erasures")
     op.drop_index("ix_privacy_requests_debtor_id", table_name="privacy_requests")
@@ -93,19 +104,29 @@ def downgrade() -> None:
 
 # --- the audit log's triggers ---------------------------------------------------------
 
-# What an erasure may change: the conversation id (to a pseudonym) and the data.
+# What an erasure may change, once: the conversation id (to a pseudonym) and the data.
+# A row without a conversation id, or one whose id is a pseudonym already, is never
+# rewritten; the privacy domain's own rows (requests, erasures, exports opened) never
+# change their data. Every test is NULL-safe: an unknown is a refusal.
+_PSEUDONYMISATION = (
+    "OLD.conversation_id IS NOT NULL "
+    "AND substr(OLD.conversation_id, 1, 7) <> 'erased:' "
+    "AND NEW.conversation_id IS NOT NULL "
+    "AND substr(NEW.conversation_id, 1, 7) = 'erased:' "
+    "AND (substr(OLD.kind, 1, 8) <> 'privacy_' OR NEW.data {same} OLD.data) "
+    "AND NEW.id = OLD.id "
+    "AND NEW.created_at {same} OLD.created_at "
+    "AND NEW.kind {same} OLD.kind "
+    "AND NEW.claim_reference {same} OLD.claim_reference "
+    "AND NEW.reasons {same} OLD.reasons "
+    "AND NEW.policy_version {same} OLD.policy_version"
+)
 _PG_PSEUDONYMISATION = """
-        IF NEW.conversation_id LIKE 'erased:%'
-           AND NEW.id = OLD.id
-           AND NEW.created_at IS NOT DISTINCT FROM OLD.created_at
-           AND NEW.kind IS NOT DISTINCT FROM OLD.kind
-           AND NEW.claim_reference IS NOT DISTINCT FROM OLD.claim_reference
-           AND NEW.reasons IS NOT DISTINCT FROM OLD.reasons
-           AND NEW.policy_version IS NOT DISTINCT FROM OLD.policy_version
+        IF COALESCE(({condition}), FALSE)
         THEN
             RETURN NEW;
         END IF;
-"""
+""".format(condition=_PSEUDONYMISATION.format(same="IS NOT DISTINCT FROM"))
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION quitt_audit_events_append_only() RETURNS trigger AS $$
 BEGIN
@@ -116,12 +137,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql
 """
-_SQLITE_PSEUDONYMISATION = (
-    "WHEN NOT (NEW.conversation_id LIKE 'erased:%' AND NEW.id = OLD.id "
-    "AND NEW.created_at IS OLD.created_at AND NEW.kind IS OLD.kind "
-    "AND NEW.claim_reference IS OLD.claim_reference AND NEW.reasons IS OLD.reasons "
-    "AND NEW.policy_version IS OLD.policy_version) "
-)
+_SQLITE_PSEUDONYMISATION = f"WHEN NOT COALESCE(({_PSEUDONYMISATION.format(same='IS')}), 0) "
 
 
 def _replace_audit_triggers(*, allow_pseudonyms: bool) -> None:
