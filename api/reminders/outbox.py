@@ -50,6 +50,7 @@ from api.paydetails import links
 from api.paydetails.accounts import agency_account
 from api.paydetails.details import for_promise
 from api.payments.sweep import policy_of
+from api.privacy import suppression
 from api.promises.models import Instalment, Promise
 from api.reminders import optout, texts
 from api.reminders.channels import Email, Outgoing, SendError, Senders, Sms, WhatsAppTemplate
@@ -331,6 +332,9 @@ def _opted_out(db_session: Session, who: _Debtor) -> bool:
         addresses.add(f"{whatsapp_service.CHANNEL}:{who.debtor.phone}")
     if not addresses:
         return False
+    if any(suppression.opted_out_at(db_session=db_session, address=a) for a in addresses):
+        # A STOP said before an erasure outlives it (api/privacy/suppression.py).
+        return True
     return bool(
         db_session.scalar(
             select(

@@ -196,6 +196,25 @@ def test_never_after_a_whatsapp_stop_or_an_opt_out(
     assert standin.messages == []
 
 
+def test_a_stop_said_before_an_erasure_still_stops_reminders(
+    outbox_engine: Engine, standin: TwilioStandIn
+) -> None:
+    # Someone erased on request had said STOP on this number; the contact row is gone,
+    # only the suppression entry (a keyed hash of the number) is left.
+    from api.privacy import suppression
+
+    make_promise(outbox_engine)
+    with session_scope(outbox_engine) as db_session:
+        suppression.keep(
+            db_session=db_session,
+            address=f"whatsapp:{JANA_PHONE}",
+            opted_out_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+    report = sweep(outbox_engine, settings_for(standin), berlin(12, 18, 10))
+    assert (report.sent, report.skipped) == (0, 1)
+    assert standin.messages == []
+
+
 def test_waits_while_disputed_and_goes_when_the_dispute_is_resolved(
     outbox_engine: Engine, standin: TwilioStandIn
 ) -> None:
