@@ -163,17 +163,22 @@ def _piper() -> Any:
 
 
 @lru_cache(maxsize=256)
-def voice_wav(text: str, voice: str) -> bytes:
-    """Speak a sentence with a named voice; return a mono 16-bit WAV file."""
+def voice_wav(text: str, voice: str, *, words_per_minute: int | None = None) -> bytes:
+    """Speak a sentence with a named voice; return a mono 16-bit WAV file.
+
+    `words_per_minute` sets the pace of the voices espeak-ng drives (espeak, MBROLA);
+    Pico and Piper keep their own.
+    """
     require_voice(voice)
     spec = VOICES[voice]
     if spec.engine == "espeak":
-        return espeak_wav(text, spec.language)
+        return espeak_wav(text, spec.language, words_per_minute=words_per_minute or 175)
     if spec.engine == "pico":
         return _to_file([PICO, "-l", spec.code, "-w", "{out}", text])
     if spec.engine == "mbrola":
         # MBROLA voices write a file: espeak-ng's --stdout header is wrong for them.
-        return _to_file([ESPEAK, "-v", f"mb-{spec.code}", "-w", "{out}", text])
+        pace = ["-s", str(words_per_minute)] if words_per_minute else []
+        return _to_file([ESPEAK, "-v", f"mb-{spec.code}", *pace, "-w", "{out}", text])
     out = io.BytesIO()
     with _piper_lock, wave.open(out, "wb") as writer:
         _piper().synthesize_wav(text, writer)
@@ -228,9 +233,11 @@ def to_telephone(samples: npt.NDArray[np.int16], rate: int) -> bytes:
     return pcm16_to_mulaw(np.clip(np.round(narrow * 32767.0), -32768, 32767).astype(np.int16))
 
 
-def telephone_mulaw(text: str, language: str, voice: str | None = None) -> bytes:
+def telephone_mulaw(
+    text: str, language: str, voice: str | None = None, *, words_per_minute: int | None = None
+) -> bytes:
     """Return a sentence said on the phone (the language's natural voice unless named)."""
     name = voice or natural(language)
     if VOICES[name].language != language:
         raise ValueError(f"{name} does not speak {language!r}")
-    return to_telephone(*wav_samples(voice_wav(text, name)))
+    return to_telephone(*wav_samples(voice_wav(text, name, words_per_minute=words_per_minute)))

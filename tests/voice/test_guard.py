@@ -65,9 +65,10 @@ def test_a_phrase_said_over_and_over_is_a_runaway() -> None:
 
 
 def test_the_bounds_follow_the_audio() -> None:
-    assert max_words(0.0) == 4 and max_words(1.0) == 10 and max_words(5.2) == 35
+    assert max_words(0.0) == 4 and max_words(1.0) == 12 and max_words(5.2) == 45
     assert max_tokens(5.2) > max_words(5.2)
-    assert runaway("eins zwei drei vier fünf sechs sieben acht neun zehn elf", 1.0) == TOO_LONG
+    counted = "eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn"
+    assert runaway(counted, 1.0) == TOO_LONG and runaway(counted, 2.0) is None
 
 
 def _transcript(text: str, **extra: Any) -> Transcript:
