@@ -58,6 +58,13 @@ def test_what_people_say_is_no_runaway(text: str, seconds: float) -> None:
     assert runaway(text, seconds) is None
 
 
+def test_a_loop_inside_one_hyphenated_word_is_a_runaway() -> None:
+    # The careful decode of a robotic reference, once: one "word" of 60 letters.
+    text = "Mein Akt und ich und ich das mein Ex-N-N-N-N-N-Un-M" + "-E" * 20 + "-"
+    assert runaway(text, 4.8) == REPEATS
+    assert runaway("Ich habe eine Inkasso-Rechnung für den Strom-Vertrag bekommen.", 3.0) is None
+
+
 def test_a_phrase_said_over_and_over_is_a_runaway() -> None:
     text = "Ich zahle am Montag. " * 6
     assert runaway(text, 30.0) == REPEATS  # 18 words, a three-word loop
@@ -151,7 +158,7 @@ class _LoopingModel:
 
     def transcribe(self, audio: Any, **options: Any) -> tuple[list[_Segment], None]:
         self.options.append(options)
-        if "max_new_tokens" in options:
+        if options["initial_prompt"] is None:
             return [_Segment(self.careful_text, -0.4, 0.02, [1] * 8)], None
         return [_Segment(LOOP, -0.15, 0.01, [1] * 200)], None
 
@@ -171,7 +178,8 @@ def test_faster_whisper_decodes_a_loop_again_without_the_prompt(
     assert result.text == heard and result.redecoded == TOO_LONG
     first, careful = model.options
     assert first["initial_prompt"] and careful["initial_prompt"] is None
-    assert careful["temperature"][0] > 0 and careful["max_new_tokens"] == max_tokens(LOOP_SECONDS)
+    assert careful["temperature"][0] > 0 and first["temperature"][0] == 0
+    assert first["max_new_tokens"] == careful["max_new_tokens"] == max_tokens(LOOP_SECONDS)
     assert result.avg_logprob == -0.4 and result.no_speech_prob == 0.02
 
 

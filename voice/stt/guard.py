@@ -3,9 +3,10 @@
 Whisper sometimes falls into a loop on speech it cannot read: robotic German read
 out as digits came back as 112 words ("Meinwechsel, links, links, …") from a
 few seconds of audio. Such text must never reach the dialogue (it reads as
-anything, and its mood as anger). `guarded` decodes once; a runaway result is
+anything, and its mood as anger). Every decode's tokens are bounded by what the
+audio can hold, so a loop stops early. `guarded` decodes once; a runaway result is
 decoded again the careful way (no domain prompt, sampling instead of the greedy
-loop, the token count bounded by the audio), and if that runs away too the
+loop), and if that runs away too the
 transcript comes back empty, which the voice line answers with "not understood"
 (and WhatsApp leaves the note for an agent).
 
@@ -45,7 +46,8 @@ MIN_WORDS_FOR_COMPRESSION: Final = 20
 # The careful decode's token budget: Whisper writes at most about 2.5 tokens a word.
 TOKENS_PER_WORD: Final = 2.5
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# Hyphens split words: Whisper also loops inside one ("Ex-N-N-N-N-Un-M-E-E-E-E-…").
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 TOO_LONG: Final = "too_long"
 REPEATS: Final = "repeats"

@@ -115,7 +115,7 @@ class OpenAIWhisperEngine:
         prompt: str | None,
         careful: bool,
     ) -> Transcript:
-        """Decode once; `careful` (after a runaway): no prompt, sampled, tokens bounded."""
+        """Decode once (tokens bounded by the audio); `careful`: no prompt, sampled."""
         started = time.perf_counter()
         seconds = samples.size / SAMPLE_RATE
         options: dict[str, Any] = {
@@ -130,11 +130,11 @@ class OpenAIWhisperEngine:
         options["temperature"] = warm if careful else self.temperatures
         if self.beam_size > 1 and not careful:
             options["beam_size"] = self.beam_size
-        limit = max_tokens(seconds) if careful else None
+        # Bounded by what the audio can hold, so that a loop stops early.
+        limit = max_tokens(seconds)
         if self.max_tokens is not None:
-            limit = min(limit, self.max_tokens) if limit is not None else self.max_tokens
-        if limit is not None:
-            options["sample_len"] = limit
+            limit = min(limit, self.max_tokens)
+        options["sample_len"] = limit
         result = model.transcribe(samples, **options)
         text = str(result.get("text", "")).strip()
         segments = [s for s in result.get("segments", []) if isinstance(s, dict)]
