@@ -41,6 +41,9 @@ from voice.vad import Utterance, UtteranceDetector
 
 logger = logging.getLogger(__name__)
 
+# How long a hang-up waits for the caller's last turn before the call is ended anyway.
+END_WAIT_SECONDS = 10.0
+
 MAX_DIGITS: Final = 20
 HUMAN_REQUEST: Final = "/human_request"
 SWITCH_KEY: Final = "9"
@@ -215,8 +218,17 @@ class CallSession:
             self._queue.put_nowait(_Speech(partial, final=True))
         self._queue.put_nowait(None)
         if self._worker is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            # The last words are stored if the worker gets to them in time; a turn stuck
+            # on an unreachable bot or Twilio never keeps the call from ending.
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), END_WAIT_SECONDS)
+            except TimeoutError:
+                logger.warning("voice call %s: the last turn did not finish in time", self.call_sid)
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+            except asyncio.CancelledError:
+                pass
 
         def finish() -> None:
             with session_scope() as db_session:
