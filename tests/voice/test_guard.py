@@ -65,6 +65,11 @@ def test_a_loop_inside_one_hyphenated_word_is_a_runaway() -> None:
     assert runaway("Ich habe eine Inkasso-Rechnung für den Strom-Vertrag bekommen.", 3.0) is None
 
 
+def test_a_loop_inside_a_number_is_a_runaway() -> None:
+    assert runaway("2x 00000134555555555,", 2.8) == REPEATS
+    assert runaway("Mein Aktenzeichen ist 260000117, IBAN DE89370400440532013000.", 5.0) is None
+
+
 def test_a_phrase_said_over_and_over_is_a_runaway() -> None:
     text = "Ich zahle am Montag. " * 6
     assert runaway(text, 30.0) == REPEATS  # 18 words, a three-word loop

@@ -20,7 +20,8 @@ Repetition: a run of the same n-gram (n = 1 … 6) said three times or more over
 words or more ("links, links, links, …"), which no debtor utterance of the bench
 has (a reference read digit by digit repeats one word four times, and Whisper
 writes it as digits, which are not counted); and Whisper's own test, a text that
-compresses more than 2.4 times with zlib, from 20 words on.
+compresses more than 2.4 times with zlib, from 20 words on; and a letter or digit
+eight times in a row ("2x 00000134555555555", a careful decode of MBROLA's reference).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ TOKENS_PER_WORD: Final = 2.5
 
 # Hyphens split words: Whisper also loops inside one ("Ex-N-N-N-N-Un-M-E-E-E-E-…").
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+# One letter or digit eight times in a row: a loop inside a number ("…134555555555");
+# a claim reference has four zeros at most, an IBAN fewer.
+_SAME_CHARACTER = re.compile(r"([^\W_])\1{7,}")
 
 TOO_LONG: Final = "too_long"
 REPEATS: Final = "repeats"
@@ -103,6 +108,8 @@ def runaway(text: str, audio_seconds: float) -> str | None:
     if repeats >= MIN_REPEATS and covered >= MIN_REPEATED_WORDS:
         return REPEATS
     if len(tokens) >= MIN_WORDS_FOR_COMPRESSION and compression_ratio(text) > MAX_COMPRESSION_RATIO:
+        return REPEATS
+    if _SAME_CHARACTER.search(text):
         return REPEATS
     return None
 
