@@ -159,9 +159,15 @@ def is_crisis(turn: Turn) -> bool:
     A crisis is never lost to the classifier's doubt: when it was too unsure to name an
     intent and its best guess was a crisis, the help line is given all the same.
     """
-    if turn.intent == "crisis" or (turn.intent == "nlu_fallback" and turn.best_guess == "crisis"):
+    if any(t.reason == "crisis" for t in detect_triggers(turn.text)):
         return True
-    return any(t.reason == "crisis" for t in detect_triggers(turn.text))
+    read = turn.intent == "crisis" or (
+        turn.intent == "nlu_fallback" and turn.best_guess == "crisis"
+    )
+    # Insults the classifier read as a crisis ("I'm sick to death of your letters, you
+    # idiots"; "text me again and see what happens") are abuse, not a crisis cue: the
+    # gateway offers a person for them. A crisis in so many words always counts.
+    return read and not turn.abusive
 
 
 class QuittAction(Action):

@@ -311,6 +311,11 @@ class ActionHandoff(QuittAction):
         if any(t.reason == "crisis" for t in triggers):
             return await hand_off(turn, dispatcher, "crisis")
         reason = INTENT_REASONS.get(turn.intent or "", "human_request")
+        if reason == "crisis" and turn.abusive:
+            # Insults read as a crisis (see is_crisis): acknowledged; the gateway offers
+            # a person for the abuse right after this turn.
+            say(dispatcher, turn.domain, "utter_ack_angry", turn.language)
+            return []
         said = [t.reason for t in triggers]
         if said and reason not in said and said[0] in ("insolvency", "bereavement"):
             # "my partner passed suddenly, please stop the reminders" read as a dispute:

@@ -321,3 +321,26 @@ async def test_an_action_on_a_triggered_intent_keeps_the_debtors_channel(
     await run(ActionHandoff(), tracker, domain)
     [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
     assert handoff.channel == "voice"
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("You useless pack of idiots, I'm sick to death of your letters!", False),
+        ("f off you parasites, text me again and see what happens", False),
+        ("ihr Geier, ich bring mich um", True),  # in so many words: always a crisis
+    ],
+)
+async def test_insults_read_as_a_crisis_are_abuse_unless_the_words_say_crisis(
+    domain: dict[str, Any], text: str, crisis: bool
+) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="crisis",
+        metadata={"abusive": True},
+        slots={"language": "en", "disclosed": True},
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    reasons = [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)]
+    assert reasons == (["crisis"] if crisis else [])
+    assert ("116 123" in result.text) is crisis
