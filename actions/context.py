@@ -90,16 +90,19 @@ def _language_entity(latest: dict[str, Any]) -> tuple[str, float] | None:
     return None
 
 
+def _debtor_message(event: dict[str, Any]) -> bool:
+    """Tell whether a tracker event is a message of the debtor's own.
+
+    An intent the gateway triggers (`EXTERNAL_…`, the offer of a person) is stored as a
+    user event too, but the debtor wrote nothing.
+    """
+    intent = str((event.get("parse_data") or {}).get("intent", {}).get("name", ""))
+    return event.get("event") == "user" and not intent.startswith("EXTERNAL_")
+
+
 def _user_messages(events: list[dict[str, Any]]) -> int:
     """Count the debtor's messages in the tracker (external intents are no messages)."""
-    return sum(
-        1
-        for e in events
-        if e.get("event") == "user"
-        and not str((e.get("parse_data") or {}).get("intent", {}).get("name", "")).startswith(
-            "EXTERNAL_"
-        )
-    )
+    return sum(1 for e in events if _debtor_message(e))
 
 
 def choose_language(
@@ -142,11 +145,7 @@ def _idle_minutes(events: list[dict[str, Any]]) -> float:
     stamps = [
         float(e["timestamp"])
         for e in events
-        if e.get("event") == "user"
-        and isinstance(e.get("timestamp"), int | float)
-        and not str((e.get("parse_data") or {}).get("intent", {}).get("name", "")).startswith(
-            "EXTERNAL_"
-        )
+        if _debtor_message(e) and isinstance(e.get("timestamp"), int | float)
     ]
     if len(stamps) < 2:
         return 0.0
@@ -164,10 +163,7 @@ def _debtor_metadata(latest: dict[str, Any], events: list[dict[str, Any]]) -> di
     if not name.startswith("EXTERNAL_"):
         return dict(latest.get("metadata") or {})
     for event in reversed(events):
-        if event.get("event") != "user":
-            continue
-        intent = str((event.get("parse_data") or {}).get("intent", {}).get("name", ""))
-        if not intent.startswith("EXTERNAL_"):
+        if _debtor_message(event):
             return dict(event.get("metadata") or {})
     return {}
 
