@@ -21,6 +21,13 @@ common=(--generate-hashes --python-platform x86_64-manylinux_2_28 --no-header --
 stamp() { .venv-lock/bin/python scripts/check_locks.py --digest "$1"; }
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# uv keeps the versions of an existing output file where it can, so adding one package
+# does not move every other pin; QUITT_LOCK_UPGRADE=1 re-resolves everything anew.
+if [ -z "${QUITT_LOCK_UPGRADE:-}" ]; then
+  for name in app rasa build; do
+    [ -f "requirements/$name.lock" ] && cp "requirements/$name.lock" "$tmp/$name"
+  done
+fi
 "$uv" pip compile pyproject.toml --extra dev --python-version 3.11 --find-links "$links" \
   "${common[@]}" -o "$tmp/app"
 "$uv" pip compile requirements/rasa.txt --python-version 3.10 "${common[@]}" -o "$tmp/rasa"
