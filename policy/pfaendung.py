@@ -18,10 +18,10 @@ announced), marked `stale`, so that callers can say so instead of silently relyi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
