@@ -27,6 +27,8 @@ from typing import Any, Final
 import yaml
 from num2words import num2words
 
+from api import catalogue
+
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
 SPOKEN_FORMS_FILE = Path(__file__).with_name("spoken_forms.yml")
 LANGUAGES: Final = ("de", "en")
@@ -93,15 +95,9 @@ _LIST_NUMBER = re.compile(r"^[ \t]*\d{1,2}\.[ \t]+(?=\S)", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 
 
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
+def _texts() -> catalogue.Texts:
     """Load the voice line's texts once, checking both languages have every key."""
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")) or {}
-    keys = set(data.get("de", {}))
-    for language in LANGUAGES:
-        if set(data.get(language, {})) != keys:
-            raise ValueError(f"{TEXTS_FILE.name}: {language!r} must have the keys {sorted(keys)}")
-    return {language: dict(data[language]) for language in LANGUAGES}
+    return catalogue.load(TEXTS_FILE)
 
 
 @lru_cache(maxsize=1)
@@ -126,9 +122,7 @@ def spoken_form(value: str, language: str | None) -> str:
 
 def text(key: str, language: str | None, **values: str) -> str:
     """Return one of the voice line's texts in the language (German when unknown)."""
-    texts = _texts()
-    template = texts.get(language or "de", texts["de"])[key]
-    return template.format(**values) if values else template
+    return catalogue.text(_texts(), key, language, **values)
 
 
 def _lang(language: str | None) -> str:

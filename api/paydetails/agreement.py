@@ -22,16 +22,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-import yaml
 from babel.dates import format_date
 from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from api import catalogue
 from api.paydetails.details import PaymentDetails
 from api.paydetails.epc import NoQrCode, qr_png
 from policy.bankdetails import grouped
@@ -40,21 +39,9 @@ TEXTS_FILE: Final = Path(__file__).with_name("texts.yml")
 _LOCALES: Final = {"de": "de_DE", "en": "en_GB"}
 
 
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
-    """Load the texts once, checking both languages have every key."""
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")) or {}
-    keys = set(data.get("de", {}))
-    if set(data.get("en", {})) != keys:
-        raise ValueError(f"{TEXTS_FILE.name}: 'de' and 'en' must have the same keys")
-    return {language: dict(data[language]) for language in ("de", "en")}
-
-
 def text(key: str, language: str, **values: str) -> str:
     """Return one of the agreement's texts in the language (German when unknown)."""
-    texts = _texts()
-    template = texts.get(language, texts["de"])[key]
-    return template.format(**values) if values else template
+    return catalogue.text(catalogue.load(TEXTS_FILE), key, language, **values)
 
 
 def money(amount: Decimal, language: str, currency: str = "EUR") -> str:

@@ -19,6 +19,7 @@ from typing import Final
 
 import yaml
 
+from api import catalogue as text_catalogue
 from api.channels.whatsapp import templates as whatsapp_templates
 from api.paydetails.agreement import day, money
 from policy.bankdetails import grouped
@@ -31,23 +32,11 @@ TEMPLATE_SOURCES: Final = ("sender_name", "amount", "due_date", "payee", "refere
 _PLACEHOLDER: Final = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
-    """Load the texts once, checking both languages have every key."""
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")) or {}
-    keys = set(data.get("de", {}))
-    if set(data.get("en", {})) != keys:
-        raise ValueError(f"{TEXTS_FILE.name}: 'de' and 'en' must have the same keys")
-    return {
-        language: {k: " ".join(str(v).split()) for k, v in data[language].items()}
-        for language in LANGUAGES
-    }
-
-
 def text(key: str, language: str, **values: str) -> str:
     """Return one text in the language (German when unknown), its placeholders filled."""
-    texts = _texts()
-    return texts.get(language, texts["de"])[key].format(**values)
+    # An SMS or an e-mail paragraph is one line: the file's line breaks fold away.
+    texts = text_catalogue.load(TEXTS_FILE, fold_spaces=True)
+    return text_catalogue.text(texts, key, language, **values)
 
 
 @dataclass(frozen=True)

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-import yaml
+from api.catalogue import DEFAULT_LANGUAGE, LANGUAGES, Texts, load
 
 MESSAGES_FILE: Final = Path(__file__).with_name("messages.yml")
-LANGUAGES: Final = ("de", "en")
-DEFAULT_LANGUAGE: Final = "de"
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MESSAGES_FILE", "catalogue", "text"]
 
 
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, dict[str, str]]:
+def catalogue() -> Texts:
     """Return every text by language and key; both languages must have the same keys."""
-    raw = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
-    texts = {lang: {str(k): str(v) for k, v in raw[lang].items()} for lang in LANGUAGES}
-    if texts["de"].keys() != texts["en"].keys():
-        missing = texts["de"].keys() ^ texts["en"].keys()
-        raise ValueError(f"{MESSAGES_FILE.name}: keys only in one language: {sorted(missing)}")
-    return texts
+    return load(MESSAGES_FILE)
 
 
 def language_or_default(language: object) -> str:

@@ -6,11 +6,10 @@ Pure functions: no I/O beyond reading the channel's own texts once.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
+from api import catalogue
 
 # Twilio refuses WhatsApp bodies over 1600 characters.
 MAX_BODY_CHARS: Final = 1600
@@ -32,22 +31,14 @@ _BOUNDARIES: Final = (
 )
 
 
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
+def _texts() -> catalogue.Texts:
     """Load the channel's texts once, checking both languages have every key."""
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")) or {}
-    keys = set(data.get("de", {}))
-    for language in LANGUAGES:
-        if set(data.get(language, {})) != keys:
-            raise ValueError(f"{TEXTS_FILE.name}: {language!r} must have the keys {sorted(keys)}")
-    return {language: dict(data[language]) for language in LANGUAGES}
+    return catalogue.load(TEXTS_FILE)
 
 
 def text(key: str, language: str | None, **values: str) -> str:
     """Return one of the channel's texts in the language (German when unknown)."""
-    texts = _texts()
-    template = texts.get(language or "de", texts["de"])[key]
-    return template.format(**values) if values else template
+    return catalogue.text(_texts(), key, language, **values)
 
 
 def keyword(body: str) -> str | None:
