@@ -103,8 +103,17 @@ async def check_reason(
     return offer_events(turn, reason)
 
 
-async def hand_off(turn: Turn, dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
-    """Record a handoff with a CONTRACT reason, tell the debtor, and stop the bot."""
+async def hand_off(
+    turn: Turn,
+    dispatcher: CollectingDispatcher,
+    reason: str,
+    *,
+    statement: dict[str, Any] | None = None,
+) -> list[EventType]:
+    """Record a handoff with a CONTRACT reason, tell the debtor, and stop the bot.
+
+    `statement` goes on the handoff for the agent (the affordability check's figures).
+    """
     if reason not in HANDOFF_REASONS:
         raise ValueError(f"unknown handoff reason {reason!r}")
     # Crisis help comes first, before anything is written.
@@ -117,6 +126,7 @@ async def hand_off(turn: Turn, dispatcher: CollectingDispatcher, reason: str) ->
         language=turn.language,
         claim_reference=reference,
         dispute_text=_dispute_text(turn) if reason == "dispute" else None,
+        statement=statement,
     )
     events: list[Any] = [
         SlotSet("handed_off", True),

@@ -404,8 +404,13 @@ async def open_handoff(
     language: str,
     claim_reference: str | None,
     dispute_text: str | None = None,
+    statement: dict[str, Any] | None = None,
 ) -> int:
-    """Record a dispute (when given) and hand the conversation to a human, audited."""
+    """Record a dispute (when given) and hand the conversation to a human, audited.
+
+    A statement for the agent (the affordability check's) goes on the handoff only, never
+    into the audit log: the audit entry says that one is attached, not what it holds.
+    """
 
     def work(db_session: Session) -> int:
         conversations_service.get_or_create(
@@ -429,6 +434,7 @@ async def open_handoff(
             reason=reason,
             claim_reference=claim_reference,
             language=language,
+            statement=statement,
         )
         audit_service.record(
             db_session=db_session,
@@ -436,7 +442,7 @@ async def open_handoff(
             conversation_id=sender_id,
             claim_reference=claim_reference,
             reasons=(reason,),
-            data={"handoff_id": handoff.id},
+            data={"handoff_id": handoff.id, **({"statement": True} if statement else {})},
         )
         return handoff.id
 

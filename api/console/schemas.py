@@ -71,6 +71,8 @@ class HandoffOut(BaseModel):
     waiting_seconds: int
     claim_reference: str | None
     sentiment_trail: list[Any]
+    # The bot's statement for the agent (an affordability check), or null.
+    statement: dict[str, Any] | None = None
 
 
 class MessageOut(BaseModel):

@@ -176,6 +176,7 @@ def detail(
             waiting_seconds=_waiting_seconds(handoff, now),
             claim_reference=reference,
             sentiment_trail=list(handoff.sentiment_trail or []),
+            statement=handoff.statement,
         ),
         conversation_state=conversation.state,
         transcript=[

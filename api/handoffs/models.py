@@ -51,6 +51,9 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(Text)
     sentiment_trail: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # What the bot attached for the agent (the affordability statement of a
+    # `policy_limit` handoff, policy/affordability.py); personal data, NULL otherwise.
+    statement: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class HandoffNote(Base):

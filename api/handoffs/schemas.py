@@ -22,3 +22,5 @@ class HandoffOut(ORMModel):
     language: str | None
     created_at: datetime
     sentiment_trail: list[Any]
+    # The bot's statement for the agent (an affordability check), or null.
+    statement: dict[str, Any] | None = None

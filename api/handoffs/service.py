@@ -39,8 +39,12 @@ def open_handoff(
     claim_reference: str | None = None,
     language: str | None = None,
     sentiment_trail: list[Any] | None = None,
+    statement: dict[str, Any] | None = None,
 ) -> Handoff:
-    """Queue the conversation for an agent; an already active handoff is returned as is."""
+    """Queue the conversation for an agent; an already active handoff is returned as is.
+
+    A statement for the agent goes on the new handoff, or on the active one if it has none.
+    """
     if reason not in HANDOFF_REASONS:
         raise ValidationFailed(f"reason: unknown handoff reason {reason!r}")
     conversation = conversation_service.get_or_create(
@@ -48,6 +52,8 @@ def open_handoff(
     )
     active = active_for(db_session=db_session, conversation_id=conversation_id)
     if active is not None:
+        if statement is not None and active.statement is None:
+            active.statement = dict(statement)
         return active
     handoff = Handoff(
         conversation_id=conversation_id,
@@ -57,6 +63,9 @@ def open_handoff(
         language=language or conversation.language,
         sentiment_trail=list(sentiment_trail or []),
     )
+    if statement is not None:
+        # Set only when given: an unset JSON column stays SQL NULL (None would be JSON null).
+        handoff.statement = dict(statement)
     db_session.add(handoff)
     conversation.state = "queued"
     db_session.flush()

@@ -39,8 +39,9 @@ def anonymise_transcript(
 ) -> Counter[str]:
     """Blank what a conversation holds in words, the agents' included.
 
-    Messages, attachment transcripts, dispute texts, call answers, and the notes and
-    outcomes of its handoffs (agents write down there what the debtor told them).
+    Messages, attachment transcripts, dispute texts, call answers, and the notes,
+    outcomes and statements of its handoffs (agents write down there what the debtor
+    told them; the bot's affordability statement holds their income and outgoings).
     Who wrote when stays (direction, author, time), so counts and timings still add up.
     """
     counts: Counter[str] = Counter()
@@ -87,8 +88,8 @@ def anonymise_transcript(
         db_session,
         update(Handoff)
         .where(Handoff.conversation_id == conversation_id)
-        .where(Handoff.outcome.is_not(None))
-        .values(outcome=None),
+        .where(or_(Handoff.outcome.is_not(None), Handoff.statement.is_not(None)))
+        .values(outcome=None, statement=null()),
     )
     # A call's TwiML answer carries the bot's spoken words.
     _changed(

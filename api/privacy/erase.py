@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import null, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.audit import service as audit_service
@@ -250,7 +250,7 @@ def _erase_claim_records(db_session: Session, holdings: Holdings, pseudonym: str
         )
     )
     db_session.execute(
-        update(Handoff).where(Handoff.id.in_(handoff_ids)).values(outcome=None),
+        update(Handoff).where(Handoff.id.in_(handoff_ids)).values(outcome=None, statement=null()),
         execution_options={"synchronize_session": False},
     )
     result = db_session.execute(

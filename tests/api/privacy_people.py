@@ -207,6 +207,8 @@ def seed(db_session: Session) -> People:
     handoff = handoff_service.open_handoff(
         db_session=db_session, conversation_id=web, channel="rest", reason="dispute",
         claim_reference="PRIV-A-2",
+        # What an affordability check attaches: her income and outgoings, for the agent.
+        statement={"kind": "affordability", "net_income": "1834.56", "left": "12.34"},
     )  # fmt: skip
     db_session.add(
         HandoffNote(handoff_id=handoff.id, agent_id=agent.id, text="Erika Privatmann ruft zurück")

@@ -121,12 +121,47 @@ def test_handoffs_api_filters_by_state(
         "language",
         "created_at",
         "sentiment_trail",
+        "statement",
     }
     assert (item["sender"], item["channel"], item["state"]) == ("q", "web", "queued")
-    assert item["sentiment_trail"] == []
+    assert item["sentiment_trail"] == [] and item["statement"] is None
 
     only_closed = client.get("/api/handoffs?state=closed", headers=auth_headers).json()
     assert [h["sender"] for h in only_closed] == ["z"]
     assert client.get("/api/handoffs?state=assigned", headers=auth_headers).json() == []
     assert client.get("/api/handoffs?state=bogus", headers=auth_headers).status_code == 422
     assert client.get("/api/handoffs").status_code == 401
+
+
+def test_a_statement_for_the_agent_goes_on_the_handoff(
+    client: TestClient, auth_headers: dict[str, str], db_session: Session
+) -> None:
+    statement = {"kind": "affordability", "net_income": "1500.00", "affordable": "0.00"}
+    plain = handoff_service.open_handoff(
+        db_session=db_session, conversation_id="s", channel="rest", reason="human_request"
+    )
+    assert plain.statement is None
+    # The conversation's active handoff takes a statement it does not have yet.
+    same = handoff_service.open_handoff(
+        db_session=db_session,
+        conversation_id="s",
+        channel="rest",
+        reason="policy_limit",
+        statement=statement,
+    )
+    assert same.id == plain.id
+    other = handoff_service.open_handoff(
+        db_session=db_session,
+        conversation_id="t",
+        channel="rest",
+        reason="policy_limit",
+        statement={**statement, "net_income": "999.00"},
+    )
+    db_session.expire_all()
+    listed = {h["sender"]: h for h in client.get("/api/handoffs", headers=auth_headers).json()}
+    assert listed["s"]["statement"] == statement
+    assert listed["t"]["statement"]["net_income"] == "999.00"
+    assert handoff_service.get(db_session=db_session, handoff_id=other.id).statement == {  # type: ignore[union-attr]
+        **statement,
+        "net_income": "999.00",
+    }

@@ -131,6 +131,7 @@ def test_an_erasure_leaves_no_trace_of_the_person_and_the_books_still_add_up(
     assert promise is not None and promise.conversation_id.startswith(report.pseudonym)  # type: ignore[union-attr]
     handoff = db_session.get(Handoff, people.handoff_id)
     assert handoff is not None and handoff.conversation_id.startswith(report.pseudonym)
+    assert handoff.statement is None  # her income and outgoings go with the texts
     # The transcript keeps who wrote when, not what.
     kept = list(db_session.scalars(select(Message).where(Message.conversation_id.in_(ids))))
     assert kept and all(m.text == "" and m.data is None for m in kept)

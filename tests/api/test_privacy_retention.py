@@ -219,7 +219,7 @@ def test_retention_blanks_agents_notes_and_outcomes_too(
     db_session.expire_all()
     handoff = db_session.get(Handoff, people.handoff_id)
     assert handoff is not None and handoff.conversation_id == "web-erika-1"
-    assert handoff.outcome is None
+    assert handoff.outcome is None and handoff.statement is None
     notes = list(
         db_session.scalars(select(HandoffNote.text).where(HandoffNote.handoff_id == handoff.id))
     )
