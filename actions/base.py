@@ -89,8 +89,11 @@ async def decline_pending(turn: Turn, dispatcher: CollectingDispatcher) -> list[
         data={"offer": pending},
     )
     if pending.get("hard_counter"):
-        # The nearest plan that fits is still too much: never press, hand over.
-        return await hand_off(turn, dispatcher, "policy_limit")
+        # The nearest plan that fits is still too much: never press. The income and
+        # outgoings check once (a plan the debtor can keep), then a person.
+        from actions.affordability import floor_not_met  # (builds on this module)
+
+        return await floor_not_met(turn, dispatcher)
     claims = await selected_claims(turn)
     if claims:
         return ask_payment_way(turn, dispatcher, claims, key="utter_offer_declined")

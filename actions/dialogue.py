@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
+from actions import affordability, store
 from actions.base import (
     QuittAction,
     decline_pending,
@@ -177,7 +177,8 @@ class ActionCannotPay(QuittAction):
             # "mehr als 15 im Monat ist nicht drin": the nearest plan that fits, or a person.
             return await resume_goal(turn, dispatcher, claims, goal)
         if int(turn.slot("counter_offers") or 0) >= 1:
-            return await hand_off(turn, dispatcher, "policy_limit")
+            # Even the smallest instalment is too much: the check once, then a person.
+            return await affordability.floor_not_met(turn, dispatcher)
         return gentle_options(turn, dispatcher, claims)
 
 
@@ -203,6 +204,8 @@ class ActionAffirm(QuittAction):
             return await accept_pending(turn, dispatcher)
         if awaiting == "offer_agent":
             return await hand_off(turn, dispatcher, turn.slot("agent_reason") or "human_request")
+        if awaiting == affordability.OFFER_CHECK and turn.verified:
+            return affordability.open_check(turn, dispatcher, origin=affordability.FLOOR)
         if not turn.verified:
             return await start_verification(turn, None, followup=True)
         if awaiting == GENTLE_OPTIONS:
@@ -233,6 +236,8 @@ class ActionDeny(QuittAction):
         awaiting, pending = turn.slot("awaiting"), turn.slot("pending_offer")
         if awaiting == "confirm_offer" and pending:
             return await decline_pending(turn, dispatcher)
+        if awaiting == affordability.OFFER_CHECK:
+            return await affordability.declined(turn, dispatcher)
         events: list[EventType] = [SlotSet("awaiting", None)]
         if awaiting == OFFER_AGENT:
             # No person, no recorded reason: go on together.

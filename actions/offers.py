@@ -13,7 +13,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import paydetails, store
 from actions.context import Turn, policy_named, today
-from actions.escalation import hand_off
 from actions.formatting import day, money, percent
 from actions.store import ClaimView
 from actions.terms import asks_for_plan, monthly_amount, plan_months
@@ -291,8 +290,11 @@ async def make_offer(
     hard = bool(set(decision.reasons) & _HARD_COUNTERS) and not decision.allowed
     counters = int(turn.slot("counter_offers") or 0)
     if hard and counters >= 1:
-        # The debtor still cannot meet what the policy allows: an agent has more room.
-        return await hand_off(turn, dispatcher, "policy_limit")
+        # The debtor still cannot meet what the policy allows: the income and outgoings
+        # check once, then an agent, who has more room.
+        from actions.affordability import floor_not_met  # (builds on this module)
+
+        return await floor_not_met(turn, dispatcher)
     if decision.offer is None or set(decision.reasons) & {r.PLAN_TOTAL_TOO_SMALL}:
         return _no_offer(turn, dispatcher, claims, decision)
     parts = [p for p in (_counter_intro(turn, decision, claims, amount),) if p]
@@ -344,6 +346,10 @@ async def resume_goal(
     turn: Turn, dispatcher: CollectingDispatcher, claims: list[ClaimView], goal: dict[str, Any]
 ) -> list[EventType]:
     """Make the offer the debtor asked for before verification."""
+    if goal.get("kind") == "affordability":
+        from actions.affordability import ASKED, open_check  # (builds on this module)
+
+        return open_check(turn, dispatcher, origin=ASKED)
     amount = Decimal(goal["amount"]) if goal.get("amount") else None
     on = date.fromisoformat(goal["date"]) if goal.get("date") else None
     months = int(goal["months"]) if goal.get("months") else None

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     public_url: str = "http://127.0.0.1:8000"
     policy_file: Path = ROOT / "policy" / "creditors.yml"
+    # Protected income under § 850c ZPO by date (policy/pfaendung.py); update every 1 July.
+    pfaendung_file: Path = ROOT / "policy" / "pfaendung.yml"
     timezone: str = "Europe/Berlin"
     secret_key: SecretStr = SecretStr(_DEV_SECRET)
     access_token_minutes: int = 480
