@@ -446,6 +446,7 @@
     transcript.scrollTop = transcript.scrollHeight;
 
     renderClaim(detail.claim);
+    renderStatement(h.statement);
     renderAlerts();
     renderAttachments(detail.attachments || []);
     state.noteIds = new Set();
@@ -713,6 +714,43 @@
       el("p", { className: "claim-sub", text: "Zusagen" }), promises,
       el("p", { className: "claim-sub", text: "Widersprüche" }), disputes,
     );
+  }
+
+  // The bot's affordability statement (a policy_limit handoff): the debtor's own figures
+  // and the protected income under § 850c ZPO with its table date, below the claim.
+  const OUTGOING_LABELS = {
+    rent: "Miete mit Nebenkosten",
+    energy: "Strom und Heizung",
+    food: "Lebensmittel und Haushalt",
+    transport: "Fahrtkosten",
+    other_debts: "Andere Raten",
+  };
+
+  function renderStatement(statement) {
+    if (!statement || statement.kind !== "affordability") return;
+    const money = (v) => formatMoney(v, statement.currency || "EUR");
+    const protectedIncome = statement.protected_income || {};
+    const rows = [["Nettoeinkommen", money(statement.net_income)]];
+    for (const [key, title] of Object.entries(OUTGOING_LABELS)) {
+      rows.push([title, money((statement.outgoings || {})[key] || "0")]);
+    }
+    rows.push(
+      ["Ausgaben gesamt", money(statement.outgoings_total)],
+      ["Bleibt im Monat", money(statement.left)],
+      ["Unterhaltspflichten", String(statement.dependants)],
+      [`Pfändungsfreigrenze (${protectedIncome.law || "§ 850c ZPO"}, Stand ${formatDate(protectedIncome.valid_from)})`,
+        money(protectedIncome.amount)],
+      ["Über der Freigrenze", money(statement.above_protected)],
+      ["Leistbar im Monat", money(statement.affordable)],
+      ["Kleinste Rate laut Richtlinie", money(statement.minimum_instalment)],
+    );
+    const grid = el("dl", { className: "claim-grid statement-grid" });
+    for (const [term, value] of rows) grid.append(el("dt", { text: term }), el("dd", { text: value }));
+    const parts = [el("p", { className: "claim-sub", text: `Haushaltsrechnung vom ${formatDate(statement.checked_on)} (Angaben der Person)` }), grid];
+    if (protectedIncome.stale) {
+      parts.push(el("p", { className: "muted", text: `Tabelle ${protectedIncome.announcement} gilt nur bis ${formatDate(protectedIncome.valid_until)}: aktuellen Wert prüfen.` }));
+    }
+    $("claim-body").append(...parts);
   }
 
   async function loadCanned(language) {
