@@ -346,9 +346,14 @@ class ActionOfferAgent(QuittAction):
         """Offer a person once; a pending or declined offer is not repeated."""
         if turn.slot("awaiting") == OFFER_AGENT or turn.slot("agent_offer_declined"):
             return []
-        weighing = turn.slot("awaiting") == "confirm_offer" and turn.slot("pending_offer")
+        weighing = (
+            (turn.slot("awaiting") == "confirm_offer" and turn.slot("pending_offer"))
+            or turn.slot("awaiting") == affordability.OFFER_CHECK
+            or turn.slot("requested_slot") in affordability.SLOTS
+        )
         if weighing and not turn.abusive:
-            # A debtor weighing an offer is negotiating, whatever their tone.
+            # A debtor weighing an offer, or going through the income and outgoings
+            # check, is negotiating, whatever their tone.
             return []
         say(dispatcher, turn.domain, "utter_offer_agent_mood", turn.language)
         return offer_events(turn, "negative_sentiment")

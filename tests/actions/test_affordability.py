@@ -14,7 +14,7 @@ from actions.affordability import (
     ActionAffordabilityDone,
     ValidateAffordabilityForm,
 )
-from actions.dialogue import ActionAffirm, ActionDeny
+from actions.dialogue import ActionAffirm, ActionDeny, ActionOfferAgent
 from actions.household import parse_amount, parse_dependants
 from api.audit.models import AuditEvent
 from api.handoffs.models import Handoff
@@ -156,6 +156,16 @@ async def test_a_clear_no_ends_the_check_and_overwrites_every_figure(
         domain,
     )
     assert {k: result.slots[k] for k in SLOTS} == dict.fromkeys(SLOTS, "declined")
+
+
+async def test_not_knowing_is_asked_again_not_a_no(domain: dict[str, Any]) -> None:
+    result = await run(
+        ValidateAffordabilityForm(),
+        form_tracker("afford_energy", "weiß ich nicht genau", intent="deny"),
+        domain,
+    )
+    assert result.slots["afford_energy"] is None
+    assert result.text.startswith("Das habe ich nicht als Betrag verstanden.")
 
 
 async def test_no_to_other_debts_is_zero_not_a_no(domain: dict[str, Any]) -> None:
@@ -312,3 +322,14 @@ async def test_below_the_floor_hands_off_with_the_statement(domain: dict[str, An
     assert statement["protected_income"]["amount"] == "2140.23"
     assert statement["protected_income"]["valid_from"] == "2025-07-01"
     assert statement["claims"] == ["260000141"] and statement["outcome"] == "below_minimum"
+
+
+async def test_a_mood_does_not_interrupt_the_check(domain: dict[str, Any]) -> None:
+    for slots in ({"awaiting": "affordability_offer"}, {"requested_slot": "afford_food"}):
+        tracker = make_tracker(
+            text="",
+            intent="EXTERNAL_negative_sentiment",
+            slots=verified_slots("260000117", **slots),
+        )
+        result = await run(ActionOfferAgent(), tracker, domain)
+        assert result.events == [] and result.messages == []
