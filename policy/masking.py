@@ -33,3 +33,11 @@ def mask_iban(value: str) -> str:
     if len(compact) < 12:
         return "********"
     return compact[:4] + "********" + compact[-4:]
+
+
+def mask_name(value: str) -> str:
+    """Mask a person's name to each word's first letter: "Erika Muster" -> "E*** M***"."""
+    words = value.split()
+    if not words:
+        return "***"
+    return " ".join(f"{word[:1]}***" for word in words)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from api.db.schemas import Money, ORMModel
+from policy.masking import mask_name
 
 
 class AllocationOut(ORMModel):
@@ -40,6 +41,12 @@ class UnmatchedPaymentOut(PaymentOut):
     remittance: str
     candidates: list[str] = Field(validation_alias="candidate_references")
     imported_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def payer_masked(self) -> str | None:
+        """Return the payer's name as the console lists it: "E*** M***"."""
+        return None if self.payer is None else mask_name(self.payer)
 
 
 class AssignIn(BaseModel):
