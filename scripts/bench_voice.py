@@ -23,7 +23,7 @@ with the numbers: `wer_natural_de` and `wer_natural_en` are means over the natur
 voices of each language.
 
     .venv/bin/python scripts/bench_voice.py [--quick] [--no-stack] [--no-variants]
-        [--voices pico-de,piper-joe-en,…]
+        [--stack-only] [--voices pico-de,piper-joe-en,…]
 """
 
 from __future__ import annotations
@@ -392,8 +392,28 @@ def make_engine(**overrides: Any) -> Any:
 # Turn latency on the real stack ------------------------------------------------------
 
 
-def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list[float]:
-    """Last speech frame in → call update out, on Rasa + actions + gateway + stand-in."""
+_STAGE_SUM = re.compile(r'^quitt_voice_turn_stage_seconds_sum\{stage="(\w+)"\} (\S+)$', re.M)
+_TURNS = re.compile(r'^quitt_voice_turns_total\{ended_by="(\w+)"\} (\S+)$', re.M)
+
+
+def _stage_sums(metrics: str) -> dict[str, float]:
+    """Read the gateway's per-stage turn seconds (sums) and turn counts from /metrics."""
+    found = {stage: float(value) for stage, value in _STAGE_SUM.findall(metrics)}
+    found.update({f"ended_by_{why}": float(n) for why, n in _TURNS.findall(metrics)})
+    return found
+
+
+def stack_latency(
+    audio_cases: list[tuple[str, bytes]], silence_ms: int
+) -> tuple[list[float], list[dict[str, float]]]:
+    """Last speech frame in → call update out, on Rasa + actions + gateway + stand-in.
+
+    Returns each call's latency and its stages as the gateway measured them
+    (voice/timings.py: the gateway's metrics read before and after each call, whose one
+    turn is the only one in between).
+    """
+    import httpx
+
     from api.launcher import Stack
     from tests.support.stack import _free_port, seed_database
     from tests.support.twilio_voice_standin import PhoneCall, running_voice_standin
@@ -402,6 +422,7 @@ def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list
     url = f"sqlite:///{work / 'quitt.db'}"
     seed_database(url)
     latencies: list[float] = []
+    stages: list[dict[str, float]] = []
     with running_voice_standin() as standin:
         port = _free_port()
         public = f"http://127.0.0.1:{port}"
@@ -425,32 +446,88 @@ def stack_latency(audio_cases: list[tuple[str, bytes]], silence_ms: int) -> list
         try:
             stack.wait_ready(timeout=300)
 
-            async def one(language: str, audio: bytes) -> float:
-                call = PhoneCall(
-                    standin,
-                    public,
-                    public,
-                    "+4917000000001" if language == "de" else "+447700900001",
-                )
-                await call.dial()  # both streams open, as on Twilio
-                await call.stream(silence(200) + audio)  # as fast as it goes: speech in
-                last_speech = time.monotonic()
-                # The trailing silence comes in real time, 20 ms a frame, as on a line.
-                trailing = asyncio.create_task(
-                    call.stream(silence(silence_ms + 600), realtime=True)
-                )
-                update = await call.standin.wait_update(call.sid, 1, timeout=120)
-                await trailing
-                await call.hang_up()
-                await call.status("completed")
-                return update.at - last_speech
+            async def one(language: str, audio: bytes) -> tuple[float, dict[str, float]]:
+                async with httpx.AsyncClient(base_url=public, timeout=30) as http:
+                    before = _stage_sums((await http.get("/metrics")).text)
+                    call = PhoneCall(
+                        standin,
+                        public,
+                        public,
+                        "+4917000000001" if language == "de" else "+447700900001",
+                    )
+                    await call.dial()  # both streams open, as on Twilio
+                    await call.stream(silence(200) + audio)  # as fast as it goes: speech in
+                    last_speech = time.monotonic()
+                    # The trailing silence comes in real time, 20 ms a frame, as on a line.
+                    trailing = asyncio.create_task(
+                        call.stream(silence(silence_ms + 600), realtime=True)
+                    )
+                    update = await call.standin.wait_update(call.sid, 1, timeout=120)
+                    await trailing
+                    await call.hang_up()
+                    await call.status("completed")  # answered once the call has ended
+                    after = _stage_sums((await http.get("/metrics")).text)
+                delta = {k: round(v - before.get(k, 0.0), 3) for k, v in after.items()}
+                return update.at - last_speech, {k: v for k, v in delta.items() if v}
 
             for language, audio in audio_cases:
-                latencies.append(asyncio.run(one(language, audio)))
+                latency, stage = asyncio.run(one(language, audio))
+                latencies.append(latency)
+                stages.append(stage)
+                print(f"  turn {latency:.3f} s  {json.dumps(stage)}", flush=True)
         finally:
             stack.stop()
             shutil.rmtree(work, ignore_errors=True)
-    return latencies
+    return latencies, stages
+
+
+def stage_summary(stages: list[dict[str, float]]) -> dict[str, Any]:
+    """p50 and p95 of each stage over the calls, and what ended the turns."""
+    summary: dict[str, Any] = {}
+    for name in ("vad_wait", "turn_model", "transcription", "whisper", "dialogue", "call_update"):
+        values = [s.get(name, 0.0) for s in stages]
+        if values:
+            summary[name] = {
+                "p50_s": round(statistics.median(values), 3),
+                "p95_s": round(_p95(values), 3),
+            }
+    ended = {k[len("ended_by_") :]: 0 for s in stages for k in s if k.startswith("ended_by_")}
+    for s in stages:
+        for why in ended:
+            ended[why] += int(s.get(f"ended_by_{why}", 0))
+    summary["ended_by"] = ended
+    return summary
+
+
+def latency(
+    cases: list[tuple[str, str, Expect]],
+    audio: dict[tuple[str, str, str], bytes],
+    natural_voices: dict[str, str | None],
+    silence_ms: int,
+) -> dict[str, Any]:
+    """Turn latency and its stages on the real stack, over about ten calls."""
+    numbers: dict[str, Any] = {}
+    turns = [
+        (language, audio[(name, language, text)])
+        for language, name in natural_voices.items()
+        if name is not None
+        for lang, text, _ in cases
+        if lang == language
+    ]
+    turns = turns[:: max(1, len(turns) // 10)]
+    print(f"turn latency on the real stack ({len(turns)} calls) …", flush=True)
+    latencies, stages = stack_latency(turns, silence_ms)
+    numbers["turn_latency_p50_s"] = round(statistics.median(latencies), 3)
+    numbers["turn_latency_p95_s"] = round(_p95(latencies), 3)
+    numbers["turn_stages"] = stage_summary(stages)
+    numbers["vad_silence_ms"] = silence_ms
+    print(
+        "turn latency (last speech frame in → reply out): "
+        f"p50 {numbers['turn_latency_p50_s']} s, p95 {numbers['turn_latency_p95_s']} s"
+    )
+    for name, value in numbers["turn_stages"].items():
+        print(f"  stage {name}: {json.dumps(value)}")
+    return numbers
 
 
 def _mean(values: list[float]) -> float | None:
@@ -465,6 +542,11 @@ def main() -> int:
         "--no-stack", action="store_true", help="skip the turn latency on the stack"
     )
     parser.add_argument("--no-variants", action="store_true", help="only the configured engine")
+    parser.add_argument(
+        "--stack-only",
+        action="store_true",
+        help="only the turn latency on the real stack (no word error rates, no variants)",
+    )
     parser.add_argument(
         "--voices",
         default=",".join(VOICES),
@@ -491,6 +573,15 @@ def main() -> int:
         print(f"synthesising {len(mine)} utterances with {name} (8 kHz μ-law) …", flush=True)
         for _, text, _ in mine:
             audio[(name, language, text)] = synthesise(text, language, name)
+    natural_voices = {
+        language: next(
+            (n for n in voices if VOICES[n].natural and VOICES[n].language == language), None
+        )
+        for language in ("de", "en")
+    }
+    if args.stack_only:
+        print(json.dumps(latency(cases, audio, natural_voices, silence_ms), ensure_ascii=False))
+        return 0
 
     def run(
         engine: Any,
@@ -561,12 +652,6 @@ def main() -> int:
         "sure_bound": MIN_SURE_AVG_LOGPROB,
     }
     print("confidence (avg_logprob bounds):", json.dumps(numbers["confidence"]), flush=True)
-    natural_voices = {
-        language: next(
-            (n for n in voices if VOICES[n].natural and VOICES[n].language == language), None
-        )
-        for language in ("de", "en")
-    }
     if not args.no_variants:
         subset = [c for c in cases if c[0] == "de"][:6] + [c for c in cases if c[0] == "en"][:6]
         chosen = [n for n in natural_voices.values() if n is not None]
@@ -602,23 +687,7 @@ def main() -> int:
             print("variant speculative_300ms:", json.dumps(variants["speculative_300ms"]))
         numbers["variants"] = variants
     if not args.no_stack:
-        turns = [
-            (language, audio[(name, language, text)])
-            for language, name in natural_voices.items()
-            if name is not None
-            for lang, text, _ in cases
-            if lang == language
-        ]
-        turns = turns[:: max(1, len(turns) // 10)]
-        print(f"turn latency on the real stack ({len(turns)} calls) …", flush=True)
-        latencies = stack_latency(turns, silence_ms)
-        numbers["turn_latency_p50_s"] = round(statistics.median(latencies), 3)
-        numbers["turn_latency_p95_s"] = round(_p95(latencies), 3)
-        numbers["vad_silence_ms"] = silence_ms
-        print(
-            "turn latency (last speech frame in → reply out): "
-            f"p50 {numbers['turn_latency_p50_s']} s, p95 {numbers['turn_latency_p95_s']} s"
-        )
+        numbers.update(latency(cases, audio, natural_voices, silence_ms))
     print(json.dumps(numbers, ensure_ascii=False))
     return 0
 

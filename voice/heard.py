@@ -51,6 +51,7 @@ class Heard:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     dropped: str | None = None  # why a transcript was not passed on (runaway)
+    seconds: float = 0.0  # how long the engine worked on it
 
 
 def is_sure(avg_logprob: float | None, no_speech_prob: float | None) -> bool:
@@ -67,6 +68,19 @@ def hear(transcript: Transcript) -> Heard:
     text = tidy_transcript(transcript.text)
     reason = transcript.discarded or runaway(text, transcript.audio_seconds)
     if reason is not None:
-        return Heard("", False, transcript.avg_logprob, transcript.no_speech_prob, reason)
+        return Heard(
+            "",
+            False,
+            transcript.avg_logprob,
+            transcript.no_speech_prob,
+            reason,
+            transcript.elapsed_seconds,
+        )
     sure = is_sure(transcript.avg_logprob, transcript.no_speech_prob)
-    return Heard(text, sure, transcript.avg_logprob, transcript.no_speech_prob)
+    return Heard(
+        text,
+        sure,
+        transcript.avg_logprob,
+        transcript.no_speech_prob,
+        seconds=transcript.elapsed_seconds,
+    )
