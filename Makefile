@@ -5,6 +5,8 @@ SHELL := /bin/bash
 APP := .venv/.installed
 RASA_RT := .venv-rasa/.installed
 MODEL := models/quitt.tar.gz
+# The voice line's end-of-turn model (Smart Turn v3.2, taken from the pipecat-ai wheel).
+TURN_MODEL := var/models/smart-turn-v3.2-cpu.onnx
 # The model is stale when any training input or custom NLU component changed.
 BOT_INPUTS := $(shell find bot/config.yml bot/domain bot/data nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 DEMO_CLAIMS := $(firstword $(wildcard ../shared/fixtures/demo_claims.json) data/demo_claims.json)
@@ -28,7 +30,10 @@ $(APP): requirements/app.lock requirements/build.lock scripts/make-venv.sh
 $(RASA_RT): requirements/rasa.lock scripts/make-venv.sh
 	scripts/make-venv.sh rasa
 
-install: $(APP) $(RASA_RT)
+install: $(APP) $(RASA_RT) $(TURN_MODEL)
+
+$(TURN_MODEL): scripts/install-turn-model.sh | $(APP)
+	scripts/install-turn-model.sh $(TURN_MODEL)
 
 # Re-resolve both runtimes on purpose and rewrite requirements/*.lock (uv, from PyPI).
 lock:
