@@ -93,7 +93,14 @@ class Settings(BaseSettings):
     voice_hold_music_url: str | None = None  # <Enqueue waitUrl>; unset: Twilio's default music
     voice_de: str = "Polly.Vicki-Neural"
     voice_en: str = "Polly.Amy-Neural"
-    voice_silence_ms: int = 700  # trailing silence that ends an utterance
+    # The longest pause inside a turn: alone it ends turns when there is no turn model.
+    voice_silence_ms: int = 700
+    # End of turn (voice/turn.py): at a pause this short Whisper starts and the turn model
+    # (Smart Turn v3, scripts/install-turn-model.sh) judges; empty path: silence alone.
+    voice_pause_ms: int = 200
+    voice_turn_model: Path | None = ROOT / "var" / "models" / "smart-turn-v3.2-cpu.onnx"
+    voice_turn_threshold: float = 0.5  # the model's P(finished) above which the turn ends
+    voice_dictation_pause_ms: int = 1500  # the longest pause while a number is dictated
     voice_min_speech_ms: int = 200  # shorter sounds (a cough, a click) are no utterance
     voice_vad_aggressiveness: int = 2  # webrtcvad 0 (lenient) … 3 (strict)
     voice_reprompt_seconds: float = 8.0
@@ -143,6 +150,12 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: SecretStr | None) -> SecretStr | None:
         """Read an empty QUITT_REST_TOKEN as no token (never as the empty password)."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("voice_turn_model", mode="before")
+    @classmethod
+    def _no_turn_model(cls, value: object) -> object:
+        """Read an empty QUITT_VOICE_TURN_MODEL as no model: turns end on silence alone."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def reminders_sweep_on(self) -> bool:

@@ -12,6 +12,8 @@ from api.db import session_scope
 from voice import service as voice_service
 from voice.calls import CallsClient
 from voice.session import CallSession
+from voice.smart_turn import TurnModel, turn_model
+from voice.timings import TurnMetrics
 from voice.twiml import Voice
 
 
@@ -23,6 +25,8 @@ class VoiceLine:
     voice: Voice
     calls: CallsClient
     app: FastAPI
+    metrics: TurnMetrics | None = None
+    turn_model: TurnModel | None = None
     sessions: dict[str, CallSession] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -53,6 +57,8 @@ class VoiceLine:
                 calls=self.calls,
                 gateway=self.app.state.gateway,
                 engine=getattr(self.app.state, "stt", None),
+                metrics=self.metrics,
+                turn_model=self.turn_model,
             )
             self.sessions[call_sid] = session
             return session
@@ -102,6 +108,8 @@ def build(app: FastAPI) -> VoiceLine:
             auth_token=token,
         ),
         app=app,
+        metrics=TurnMetrics(getattr(app.state, "metrics_registry", None)),
+        turn_model=turn_model(settings.voice_turn_model),
     )
 
 

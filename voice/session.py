@@ -3,8 +3,9 @@
 The stream handler feeds a `CallSession` with what Twilio sends (stream start and
 stop, audio, keypad); a worker task takes the caller's turns one at a time:
 
-- an utterance (VAD found its end) is transcribed by Whisper in the
-  conversation's language and goes through `handle_inbound` like any message;
+- an utterance (its end found by `voice/turn.py`: a short pause, the turn model and
+  the words) is transcribed by Whisper in the conversation's language, mostly while
+  the caller was still on the line, and goes through `handle_inbound` like any message;
 - keypad digits end with `#` (`*` clears); a reference or date of birth is said
   back ("Ich habe … verstanden") before the bot's answer; one key picks an option
   of the last answer ("sagen Sie Ja oder drücken Sie 1");
@@ -23,60 +24,43 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.db import session_scope
 from api.dialogue.service import UNSURE_TRANSCRIPT, Gateway, Inbound, handle_inbound
 from policy.masking import mask_phone
+from voice import inputs, speech_text
 from voice import service as voice_service
-from voice import speech_text
 from voice.audio import telephone_to_model
 from voice.calls import CallsClient, CallUpdateFailed
 from voice.heard import Heard, hear
+from voice.inputs import HUMAN_REQUEST, Item, KeyState, Speech, press
+from voice.smart_turn import TurnModel
 from voice.stt import SpeechEngine, transcribe_async
+from voice.timings import TurnMetrics, TurnTimings
+from voice.turn import Turn, TurnTaker
 from voice.twiml import Voice
-from voice.vad import Utterance, UtteranceDetector
+from voice.vad import Utterance
 
 logger = logging.getLogger(__name__)
 
 # How long a hang-up waits for the caller's last turn before the call is ended anyway.
 END_WAIT_SECONDS = 10.0
 
-MAX_DIGITS: Final = 20
-HUMAN_REQUEST: Final = "/human_request"
-SWITCH_KEY: Final = "9"
-AGENT_KEY: Final = "0"
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class _Speech:
-    utterance: Utterance
-    final: bool = False  # the caller hung up: store what was said, answer nothing
-
-
-@dataclass(frozen=True)
-class _Keys:
-    digits: str
-
-
-@dataclass(frozen=True)
-class _Payload:
-    payload: str
-
-
-@dataclass(frozen=True)
-class _Switch:
-    language: str
-
-
-@dataclass(frozen=True)
-class _Silence:
-    count: int
-
-
-_Item = _Speech | _Keys | _Payload | _Switch | _Silence
+def _state(*, db_session: Session, call_sid: str) -> tuple[bool, str | None]:
+    """Return whether the call is handed to a person, and its conversation's language."""
+    return (
+        voice_service.handed_off(db_session=db_session, call_sid=call_sid),
+        voice_service.conversation_language(db_session=db_session, call_sid=call_sid),
+    )
 
 
 @dataclass
@@ -91,7 +75,9 @@ class CallSession:
     gateway: Gateway
     engine: SpeechEngine | None
     caller: str = ""
-    detector: UtteranceDetector = field(init=False)
+    metrics: TurnMetrics | None = None
+    turn_model: TurnModel | None = None
+    taker: TurnTaker = field(init=False)
     listening: bool = False  # a listening stream is attached (audio comes from it)
     turn_open: bool = False  # the caller's turn: a turn stream is connected
     playing: bool = False  # an answer is being said
@@ -104,19 +90,16 @@ class CallSession:
     digits: str = ""
     spoken: speech_text.Spoken | None = None
     question: str = ""
-    # Time the last speech frame of the latest utterance came in (turn latency).
-    last_speech_at: float = 0.0
-    _queue: asyncio.Queue[_Item | None] = field(default_factory=asyncio.Queue)
+    _timings: TurnTimings | None = None  # the turn being answered
+    _queue: asyncio.Queue[Item | None] = field(default_factory=asyncio.Queue)
     _worker: asyncio.Task[None] | None = None
     _silence_task: asyncio.Task[None] | None = None
     _ending: asyncio.Task[None] | None = None
     _busy: bool = False
 
     def __post_init__(self) -> None:
-        self.detector = UtteranceDetector(
-            silence_ms=self.settings.voice_silence_ms,
-            min_speech_ms=self.settings.voice_min_speech_ms,
-            aggressiveness=self.settings.voice_vad_aggressiveness,
+        self.taker = TurnTaker.for_call(
+            self.settings, self.turn_model, transcribe=self._transcribe, on_turn=self._on_turn
         )
         self._worker = asyncio.create_task(self._work(), name=f"voice-{self.call_sid[-6:]}")
 
@@ -157,15 +140,15 @@ class CallSession:
             return
         if role == "turn" and self.listening:
             return  # the listening stream already carries the same audio
-        started, utterances = self.detector.feed(mulaw)
-        if started:
+        if self.taker.feed(mulaw):
             self.silences = 0
             self._disarm_silence()
             if self.playing:
                 await self._barge_in()
-        for utterance in utterances:
-            self.last_speech_at = time.monotonic()
-            self._queue.put_nowait(_Speech(utterance))
+
+    def _on_turn(self, turn: Turn) -> None:
+        """The caller's turn is over: answer it in order."""
+        self._queue.put_nowait(Speech(turn.utterance, timings=turn.timings, heard=turn.heard))
 
     def key(self, digit: str) -> None:
         """Take one keypad digit: `#` ends a number, `*` clears it, some keys act alone."""
@@ -173,28 +156,12 @@ class CallSession:
             return
         self.silences = 0
         self._disarm_silence()
-        if digit == "*":
-            self.digits = ""
-            return
-        if digit == "#":
-            if self.digits:
-                self._queue.put_nowait(_Keys(self.digits))
-            self.digits = ""
-            return
-        if not digit.isdigit():
-            return
-        if not self.digits:
-            if digit == SWITCH_KEY and self.turns == 0:
-                self._queue.put_nowait(_Switch("en" if self.language == "de" else "de"))
-                return
-            if digit == AGENT_KEY and self.agent_offered:
-                self._queue.put_nowait(_Payload(HUMAN_REQUEST))
-                return
-            payload = self.spoken.payload_for(digit) if self.spoken else None
-            if payload is not None:
-                self._queue.put_nowait(_Payload(payload))
-                return
-        self.digits = (self.digits + digit)[:MAX_DIGITS]
+        state = KeyState(
+            self.digits, self.turns == 0, self.agent_offered, self.language, self.spoken
+        )
+        self.digits, item = press(digit, state)
+        if item is not None:
+            self._queue.put_nowait(item)
 
     async def end(self, reason: str) -> None:
         """End the call once: store what the caller was saying, close the conversation.
@@ -213,9 +180,9 @@ class CallSession:
     async def _finish(self, reason: str) -> None:
         """Transcribe what is left, stop the worker and record the end of the call."""
         self._disarm_silence()
-        partial = self.detector.flush()
+        partial = self.taker.flush()
         if partial is not None:
-            self._queue.put_nowait(_Speech(partial, final=True))
+            self._queue.put_nowait(Speech(partial.utterance, final=True, heard=partial.heard))
         self._queue.put_nowait(None)
         if self._worker is not None:
             # The last words are stored if the worker gets to them in time; a turn stuck
@@ -229,12 +196,8 @@ class CallSession:
                     await self._worker
             except asyncio.CancelledError:
                 pass
-
-        def finish() -> None:
-            with session_scope() as db_session:
-                voice_service.end_call(db_session=db_session, call_sid=self.call_sid, reason=reason)
-
-        await asyncio.to_thread(finish)
+        await self.taker.close()
+        await self._db(voice_service.end_call, reason=reason)
         logger.info("voice call %s ended (%s)", self.call_sid, reason)
 
     async def close(self) -> None:
@@ -244,6 +207,16 @@ class CallSession:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+        await self.taker.close()
+
+    async def _db(self, action: Callable[..., T], **values: Any) -> T:
+        """Run a `voice.service` function for this call in a worker thread, in one session."""
+
+        def run() -> T:
+            with session_scope() as db_session:
+                return action(db_session=db_session, call_sid=self.call_sid, **values)
+
+        return await asyncio.to_thread(run)
 
     # The caller's turns ---------------------------------------------------------------
 
@@ -261,47 +234,53 @@ class CallSession:
             finally:
                 self._busy = False
 
-    async def _take(self, item: _Item) -> None:
-        """Handle one turn of the caller."""
-        if isinstance(item, _Speech):
-            await self._speech(item)
-        elif isinstance(item, _Keys):
+    async def _take(self, item: Item) -> None:
+        """Handle one turn of the caller (timed, when it is speech)."""
+        if isinstance(item, Speech):
+            self._timings = None if item.final else item.timings
+            try:
+                await self._speech(item)
+            finally:
+                if self.metrics and self._timings and self._timings.updated_at:
+                    self.metrics.observe(self._timings)
+                self._timings = None
+        elif isinstance(item, inputs.Keys):
             kind, typed = speech_text.parse_keypad(item.digits)
             heard = speech_text.confirm_keypad(kind, typed, self.language)
             await self._dialogue(typed, prefix=heard)
-        elif isinstance(item, _Payload):
+        elif isinstance(item, inputs.Payload):
             await self._dialogue(item.payload)
-        elif isinstance(item, _Switch):
+        elif isinstance(item, inputs.Switch):
             await self._switch(item.language)
         else:
             await self._silence(item.count)
 
-    async def _speech(self, item: _Speech) -> None:
-        """Transcribe an utterance; store it; answer it unless the caller has gone."""
-        heard = await self._transcribe(item.utterance)
+    async def _speech(self, item: Speech) -> None:
+        """Take the utterance's transcript; store it; answer it unless the caller has gone."""
+        heard = await self._heard(item)
+        if self._timings is not None:
+            self._timings.transcribed_at = time.monotonic()
+            self._timings.whisper_s = heard.seconds
         text = heard.text
         if item.final:
             if text:
-
-                def store() -> None:
-                    with session_scope() as db_session:
-                        voice_service.record_line(
-                            db_session=db_session,
-                            call_sid=self.call_sid,
-                            author="debtor",
-                            text=text,
-                            data={
-                                "voice": {"partial": True, "speech_ms": item.utterance.speech_ms}
-                            },
-                        )
-
-                await asyncio.to_thread(store)
+                voiced = {"voice": {"partial": True, "speech_ms": item.utterance.speech_ms}}
+                await self._db(voice_service.record_line, author="debtor", text=text, data=voiced)
             return
         if not text:
             # Nothing heard, or a runaway transcript: it never reaches the dialogue.
             await self._say(speech_text.text("not_understood", self.language), record=True)
             return
         await self._dialogue(text, sure=heard.sure)
+
+    async def _heard(self, item: Speech) -> Heard:
+        """Return the transcript begun at the caller's pause, or make it now."""
+        if item.heard is not None and not item.heard.cancelled():
+            try:
+                return await item.heard
+            except Exception:
+                logger.exception("voice call %s: the early transcript failed", self.call_sid)
+        return await self._transcribe(item.utterance)
 
     async def _transcribe(self, utterance: Utterance) -> Heard:
         """Return what Whisper heard in the conversation's language (no text when nothing)."""
@@ -333,21 +312,13 @@ class CallSession:
             ),
             gateway=self.gateway,
         )
+        if self._timings is not None:
+            self._timings.answered_at = time.monotonic()
         await self._answer(replies, prefix)
 
     async def _answer(self, replies: list[dict[str, Any]], prefix: str = "") -> None:
         """Say the bot's answer; put the caller through to a person after a handoff."""
-
-        def state() -> tuple[bool, str | None]:
-            with session_scope() as db_session:
-                return (
-                    voice_service.handed_off(db_session=db_session, call_sid=self.call_sid),
-                    voice_service.conversation_language(
-                        db_session=db_session, call_sid=self.call_sid
-                    ),
-                )
-
-        handed_off, language = await asyncio.to_thread(state)
+        handed_off, language = await self._db(_state)
         if language in ("de", "en"):
             self.language = language
         spoken = speech_text.render(replies, self.language)
@@ -358,7 +329,8 @@ class CallSession:
         self.spoken = spoken if spoken.options else None
         self.agent_offered = False
         self.question = spoken.text or self.question
-        if speech_text.asks_for_number(replies, self.language):
+        self.taker.expect_number = speech_text.asks_for_number(replies, self.language)
+        if self.taker.expect_number:
             # Spoken digits are what Whisper gets wrong most (see make bench-voice).
             said = f"{said} {speech_text.keypad_prompt(replies, self.language)}"
         await self._say(said or speech_text.text("not_understood", self.language))
@@ -366,14 +338,7 @@ class CallSession:
     async def _switch(self, language: str) -> None:
         """Switch the call's language (key 9 during the opening) and say the opening again."""
         self.language = language
-
-        def store() -> None:
-            with session_scope() as db_session:
-                voice_service.set_language(
-                    db_session=db_session, call_sid=self.call_sid, language=language
-                )
-
-        await asyncio.to_thread(store)
+        await self._db(voice_service.set_language, language=language)
         with contextlib.suppress(Exception):
             # Rasa keeps its own language slot; a conversation without a tracker has none yet.
             await self.gateway.rasa.append_events(
@@ -415,19 +380,14 @@ class CallSession:
                 "voice call %s: Twilio refused the call update: %s", self.call_sid, exc.message
             )
             return False
+        if self._timings is not None and not self._timings.updated_at:
+            self._timings.updated_at = time.monotonic()
         return True
 
     async def _say(self, text: str, *, record: bool = False) -> None:
         """Say a text, then give the caller the turn again."""
         if record:
-
-            def store() -> None:
-                with session_scope() as db_session:
-                    voice_service.record_line(
-                        db_session=db_session, call_sid=self.call_sid, author="bot", text=text
-                    )
-
-            await asyncio.to_thread(store)
+            await self._db(voice_service.record_line, author="bot", text=text)
         twiml = self.voice.reply(call_sid=self.call_sid, language=self.language, text=text)
         if await self._push(twiml):
             self.playing = True
@@ -454,14 +414,7 @@ class CallSession:
         if not await self._push(twiml):
             return
         target = "dial" if settings.voice_agent_number else f"queue:{settings.voice_queue}"
-
-        def store() -> None:
-            with session_scope() as db_session:
-                voice_service.mark_transferred(
-                    db_session=db_session, call_sid=self.call_sid, target=target
-                )
-
-        await asyncio.to_thread(store)
+        await self._db(voice_service.mark_transferred, target=target)
         logger.info(
             "voice call %s from %s put through to a person (%s)",
             self.call_sid,
@@ -486,9 +439,9 @@ class CallSession:
     async def _wait_silence(self) -> None:
         """After the re-prompt time without a sound, count one silence."""
         await asyncio.sleep(self.settings.voice_reprompt_seconds)
-        if self.ended or self.transferred or self._busy or self.detector.in_speech:
+        if self.ended or self.transferred or self._busy or self.taker.in_speech:
             return
         if not self.turn_open or self.digits:
             return
         self.silences += 1
-        self._queue.put_nowait(_Silence(self.silences))
+        self._queue.put_nowait(inputs.Silence(self.silences))

@@ -65,6 +65,40 @@ class UtteranceDetector:
         """Tell whether an utterance is under way."""
         return bool(self._frames)
 
+    @property
+    def last_speech_frame(self) -> int:
+        """Return the index of the latest frame judged speech inside an utterance (-1: none)."""
+        return self._last_speech
+
+    @property
+    def trailing_silence_frames(self) -> int:
+        """Return how many frames of silence follow the utterance's last speech so far."""
+        return self._silence if self._frames else 0
+
+    @property
+    def silence_ms(self) -> int:
+        """Return the trailing silence that ends an utterance."""
+        return self._silence_frames * FRAME_MS
+
+    @silence_ms.setter
+    def silence_ms(self, value: int) -> None:
+        """Change the trailing silence that ends an utterance (from the next frame on)."""
+        self._silence_frames = max(1, value // FRAME_MS)
+
+    def snapshot(self) -> Utterance | None:
+        """Return the utterance so far, as it would end now; None when too short for speech."""
+        if not self._frames or self._voiced < self._min_speech_frames:
+            return None
+        cut = max(0, self._silence - TAIL_FRAMES)
+        frames = self._frames[:-cut] if cut else self._frames
+        return Utterance(b"".join(frames), self._voiced * FRAME_MS, self._last_speech)
+
+    def cut(self) -> Utterance | None:
+        """End the current utterance now (the turn is over); None when there is none."""
+        if not self._frames:
+            return None
+        return self._finish()
+
     def feed(self, mulaw: bytes) -> tuple[bool, list[Utterance]]:
         """Take audio; return (speech started in it, utterances that ended in it)."""
         started = False
