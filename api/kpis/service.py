@@ -42,11 +42,10 @@ cent over many rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -56,34 +55,20 @@ from api.audit.models import AuditEvent
 from api.claims.models import Claim, Creditor
 from api.conversations.models import Conversation, Message
 from api.handoffs.models import HANDOFF_REASONS, Handoff
-from api.kpis.errors import BadPeriod, UnknownCreditor
+from api.kpis.errors import UnknownCreditor
+from api.kpis.periods import Period as Period  # re-exported, as make_period
+from api.kpis.periods import bucket_index as bucket_index
+from api.kpis.periods import make_period as make_period
 from api.payments.models import PaymentAllocation
 from api.promises.models import PROMISE_KINDS, Promise, PromiseClaim
 
 # The promise statuses a cohort is split into; `cancelled` is counted apart.
 LIVE_STATUSES: Final = ("pending", "kept", "broken")
 VERIFIED_EVENT: Final = "verification_succeeded"
-# Dates outside these cannot be turned into instants in every time zone (year 1, 9999).
-EARLIEST: Final = date(1900, 1, 1)
-LATEST: Final = date(9998, 12, 31)
 RATE_PLACES: Final = Decimal("0.0001")
 CENT: Final = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days `start`..`end` (both included) in a time zone."""
-
-    start: date
-    end: date
-    timezone: str
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """Return the period as instants: `start` 00:00 and the midnight after `end`."""
-        zone = ZoneInfo(self.timezone)
-        first = datetime.combine(self.start, time.min, tzinfo=zone)
-        after = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone)
-        return first, after
+# Maps a timestamp column to the index of its bucket (api/kpis/series.py); None: no buckets.
+BucketOf = Callable[[Any], ColumnElement[Any]] | None
 
 
 @dataclass(frozen=True)
@@ -157,16 +142,6 @@ class Kpis:
 # -- pure helpers -----------------------------------------------------------------------------
 
 
-def make_period(*, start: date, end: date, timezone: str) -> Period:
-    """Build a period, refusing an empty one or dates out of range."""
-    for name, day in (("from", start), ("to", end)):
-        if not EARLIEST <= day <= LATEST:
-            raise BadPeriod(f"{name}: {day.isoformat()} is out of range ({EARLIEST}..{LATEST})")
-    if start > end:
-        raise BadPeriod(f"from ({start.isoformat()}) is after to ({end.isoformat()})")
-    return Period(start=start, end=end, timezone=timezone)
-
-
 def rate(part: int, whole: int) -> Decimal | None:
     """Return part / whole to four places (half up), or None when there is no whole."""
     if whole <= 0:
@@ -189,6 +164,11 @@ def _cents(amount: Any) -> ColumnElement[Any]:
 def _during(column: Any, period: Period) -> ColumnElement[bool]:
     first, after = period.bounds()
     return and_(column >= first, column < after)
+
+
+def _keys(bucket_of: BucketOf, column: Any) -> list[ColumnElement[Any]]:
+    """Return the bucket column to select and group by, or nothing without buckets."""
+    return [] if bucket_of is None else [bucket_of(column).label("bucket")]
 
 
 # -- the creditor filter, one predicate per thing counted ------------------------------------
@@ -223,25 +203,37 @@ def check_creditor(*, db_session: Session, creditor: str | None) -> None:
 # -- the aggregates ---------------------------------------------------------------------------
 
 
-def funnel(*, db_session: Session, period: Period, filters: Filters) -> Funnel:
-    """Count the period's conversations and how many were verified, settled and contained."""
+def funnel_by(
+    *, db_session: Session, period: Period, filters: Filters, bucket_of: BucketOf = None
+) -> dict[int, Funnel]:
+    """Count conversations, verified, settled and contained, per bucket (0 without buckets).
+
+    With buckets, a conversation counts in each bucket it wrote in, and is verified,
+    settled or handed off in a bucket when that happened in the same bucket.
+    """
     active = (
-        select(Message.conversation_id.label("sender_id"))
+        select(Message.conversation_id.label("sender_id"), *_keys(bucket_of, Message.created_at))
         .where(Message.author == "debtor", _during(Message.created_at, period))
         .distinct()
         .subquery("active")
     )
+
+    def same_bucket(column: Any) -> list[ColumnElement[bool]]:
+        return [] if bucket_of is None else [bucket_of(column) == active.c.bucket]
+
     conversation = aliased(Conversation)
     verified = exists().where(
         AuditEvent.kind == VERIFIED_EVENT,
         AuditEvent.conversation_id == conversation.sender_id,
         _during(AuditEvent.created_at, period),
+        *same_bucket(AuditEvent.created_at),
     )
     promise = aliased(Promise)
     promised = [
         promise.conversation_id == conversation.sender_id,
         promise.status != "cancelled",
         _during(promise.created_at, period),
+        *same_bucket(promise.created_at),
     ]
     if filters.creditor is not None:
         part, claim = aliased(PromiseClaim), aliased(Claim)
@@ -254,11 +246,15 @@ def funnel(*, db_session: Session, period: Period, filters: Filters) -> Funnel:
         )
     settled = exists().where(*promised)
     handed_off = exists().where(
-        Handoff.conversation_id == conversation.sender_id, _during(Handoff.created_at, period)
+        Handoff.conversation_id == conversation.sender_id,
+        _during(Handoff.created_at, period),
+        *same_bucket(Handoff.created_at),
     )
     one = literal(1)
+    key = [] if bucket_of is None else [active.c.bucket]
     statement = (
         select(
+            *key,
             func.count(),
             func.sum(case((verified, one), else_=0)),
             func.sum(case((settled, one), else_=0)),
@@ -267,9 +263,18 @@ def funnel(*, db_session: Session, period: Period, filters: Filters) -> Funnel:
         .select_from(active)
         .join(conversation, conversation.sender_id == active.c.sender_id)
         .where(*_conversation_filters(conversation, filters))
+        .group_by(*key)
     )
-    row = db_session.execute(statement).one()
-    return Funnel(*(int(value or 0) for value in row))
+    found = {}
+    for row in db_session.execute(statement):
+        bucket = int(row[0]) if key else 0
+        found[bucket] = Funnel(*(int(value or 0) for value in row[-4:]))
+    return found
+
+
+def funnel(*, db_session: Session, period: Period, filters: Filters) -> Funnel:
+    """Count the period's conversations and how many were verified, settled and contained."""
+    return funnel_by(db_session=db_session, period=period, filters=filters).get(0, Funnel())
 
 
 def _promise_filters(
@@ -291,63 +296,98 @@ def _promise_filters(
     return where
 
 
-def promises(*, db_session: Session, period: Period, filters: Filters) -> PromiseCounts:
-    """Count the period's promises by kind and by status now, cancelled ones apart."""
+def promises_by(
+    *, db_session: Session, period: Period, filters: Filters, bucket_of: BucketOf = None
+) -> dict[int, PromiseCounts]:
+    """Count promises by kind and status now, cancelled apart, per bucket of `created_at`."""
     promise, part, claim = aliased(Promise), aliased(PromiseClaim), aliased(Claim)
+    keys = _keys(bucket_of, promise.created_at)
     # Over the parts, so that a creditor filter keeps the promises with a part on its
     # claims; each promise counts once however many parts it has.
     statement = (
-        select(promise.kind, promise.status, func.count(func.distinct(promise.id)))
+        select(*keys, promise.kind, promise.status, func.count(func.distinct(promise.id)))
         .select_from(part)
         .join(promise, promise.id == part.promise_id)
         .join(claim, claim.reference == part.claim_reference)
         .where(*_promise_filters(promise, claim, period, filters))
-        .group_by(promise.kind, promise.status)
+        .group_by(*keys, promise.kind, promise.status)
     )
-    by_kind = dict.fromkeys(PROMISE_KINDS, 0)
-    by_status = dict.fromkeys(LIVE_STATUSES, 0)
-    cancelled = 0
-    for kind, status, count in db_session.execute(statement):
+    found: dict[int, PromiseCounts] = {}
+    for row in db_session.execute(statement):
+        kind, status, count = row[-3:]
+        bucket = int(row[0]) if keys else 0
+        counts = found.setdefault(bucket, no_promises())
         if status == "cancelled":
-            cancelled += int(count)
+            found[bucket] = PromiseCounts(
+                counts.by_kind, counts.by_status, counts.cancelled + int(count)
+            )
             continue
-        by_kind[kind] = by_kind.get(kind, 0) + int(count)
-        by_status[status] = by_status.get(status, 0) + int(count)
-    return PromiseCounts(by_kind=by_kind, by_status=by_status, cancelled=cancelled)
+        counts.by_kind[kind] = counts.by_kind.get(kind, 0) + int(count)
+        counts.by_status[status] = counts.by_status.get(status, 0) + int(count)
+    return found
 
 
-def amounts(*, db_session: Session, period: Period, filters: Filters) -> list[Amounts]:
-    """Sum what the period's promises promised and received, per claim currency."""
+def no_promises() -> PromiseCounts:
+    """Return the counts of no promise: every kind and status with 0."""
+    return PromiseCounts(
+        by_kind=dict.fromkeys(PROMISE_KINDS, 0), by_status=dict.fromkeys(LIVE_STATUSES, 0)
+    )
+
+
+def promises(*, db_session: Session, period: Period, filters: Filters) -> PromiseCounts:
+    """Count the period's promises by kind and by status now, cancelled ones apart."""
+    found = promises_by(db_session=db_session, period=period, filters=filters)
+    return found.get(0) or no_promises()
+
+
+def amounts_by(
+    *, db_session: Session, period: Period, filters: Filters, bucket_of: BucketOf = None
+) -> dict[int, list[Amounts]]:
+    """Sum what promises promised and received per claim currency, per bucket of `created_at`."""
     promise, part, claim = aliased(Promise), aliased(PromiseClaim), aliased(Claim)
+    keys = _keys(bucket_of, promise.created_at)
     where = [promise.status != "cancelled", *_promise_filters(promise, claim, period, filters)]
     promised = db_session.execute(
-        select(claim.currency, _cents(part.amount))
+        select(*keys, claim.currency, _cents(part.amount))
         .select_from(part)
         .join(promise, promise.id == part.promise_id)
         .join(claim, claim.reference == part.claim_reference)
         .where(*where)
-        .group_by(claim.currency)
+        .group_by(*keys, claim.currency)
     ).all()
     # An allocation to a promise pays one claim's part of it: the claim names the part.
     allocation = aliased(PaymentAllocation)
     received = db_session.execute(
-        select(claim.currency, _cents(allocation.amount))
+        select(*keys, claim.currency, _cents(allocation.amount))
         .select_from(allocation)
         .join(promise, promise.id == allocation.promise_id)
         .join(claim, claim.reference == allocation.claim_reference)
         .where(*where)
-        .group_by(claim.currency)
+        .group_by(*keys, claim.currency)
     ).all()
-    sums: dict[str, dict[str, Decimal]] = {}
-    for key, rows in (("promised", promised), ("received", received)):
-        for currency, cents in rows:
-            sums.setdefault(str(currency), {})[key] = from_cents(cents)
-    return [Amounts(currency, **sums[currency]) for currency in sorted(sums)]
+    sums: dict[int, dict[str, dict[str, Decimal]]] = {}
+    for name, rows in (("promised", promised), ("received", received)):
+        for row in rows:
+            bucket = int(row[0]) if keys else 0
+            currency, cents = row[-2:]
+            sums.setdefault(bucket, {}).setdefault(str(currency), {})[name] = from_cents(cents)
+    return {
+        bucket: [Amounts(currency, **by_currency[currency]) for currency in sorted(by_currency)]
+        for bucket, by_currency in sums.items()
+    }
 
 
-def handoffs(*, db_session: Session, period: Period, filters: Filters) -> dict[str, int]:
-    """Count the handoffs opened in the period by reason, every reason listed."""
+def amounts(*, db_session: Session, period: Period, filters: Filters) -> list[Amounts]:
+    """Sum what the period's promises promised and received, per claim currency."""
+    return amounts_by(db_session=db_session, period=period, filters=filters).get(0, [])
+
+
+def handoffs_by(
+    *, db_session: Session, period: Period, filters: Filters, bucket_of: BucketOf = None
+) -> dict[int, dict[str, int]]:
+    """Count handoffs by reason, per bucket of `created_at`, every reason listed."""
     handoff, conversation = aliased(Handoff), aliased(Conversation)
+    keys = _keys(bucket_of, handoff.created_at)
     where = [_during(handoff.created_at, period)]
     if filters.channel is not None:
         where.append(handoff.channel == filters.channel)
@@ -365,16 +405,25 @@ def handoffs(*, db_session: Session, period: Period, filters: Filters) -> dict[s
         )
         where.append(or_(about_claim, about_debtor))
     statement = (
-        select(handoff.reason, func.count())
+        select(*keys, handoff.reason, func.count())
         .select_from(handoff)
         .join(conversation, conversation.sender_id == handoff.conversation_id)
         .where(*where)
-        .group_by(handoff.reason)
+        .group_by(*keys, handoff.reason)
     )
-    counts = dict.fromkeys(HANDOFF_REASONS, 0)
-    for reason, count in db_session.execute(statement):
+    found: dict[int, dict[str, int]] = {}
+    for row in db_session.execute(statement):
+        bucket = int(row[0]) if keys else 0
+        reason, count = row[-2:]
+        counts = found.setdefault(bucket, dict.fromkeys(HANDOFF_REASONS, 0))
         counts[reason] = counts.get(reason, 0) + int(count)
-    return counts
+    return found
+
+
+def handoffs(*, db_session: Session, period: Period, filters: Filters) -> dict[str, int]:
+    """Count the handoffs opened in the period by reason, every reason listed."""
+    found = handoffs_by(db_session=db_session, period=period, filters=filters)
+    return found.get(0) or dict.fromkeys(HANDOFF_REASONS, 0)
 
 
 def compute(*, db_session: Session, period: Period, filters: Filters) -> Kpis:

@@ -1,11 +1,13 @@
-"""`GET /api/kpis` (JSON) and `GET /api/kpis.csv` (the same numbers for a spreadsheet)."""
+"""`GET /api/kpis` (JSON) and `GET /api/kpis.csv` (the same numbers for a spreadsheet).
+
+The CSV has one `metric,value` row per number of the period; with `bucket`, one row
+per bucket of the series instead (api/kpis/csvfile.py).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
@@ -14,8 +16,10 @@ from fastapi.responses import Response
 from api.agents.dependencies import CurrentAgent
 from api.config import get_settings
 from api.db import SessionDep
+from api.kpis import series as kpi_series
 from api.kpis import service as kpi_service
-from api.kpis.schemas import KpisOut
+from api.kpis.csvfile import bucket_csv, metric_csv
+from api.kpis.schemas import KpisOut, TotalsOut
 
 router = APIRouter(prefix="/api", tags=["kpis"])
 
@@ -58,59 +62,86 @@ def kpi_query(
 
 
 KpiQuery = Annotated[tuple[kpi_service.Period, kpi_service.Filters], Depends(kpi_query)]
+BucketQuery = Annotated[
+    kpi_series.Bucket | None,
+    Query(
+        description="The series' buckets: day, week (ISO, Monday first) or month; default "
+        "by the period's length (days up to 62 days, weeks up to 366, then months)."
+    ),
+]
+
+
+def answer(
+    query: tuple[kpi_service.Period, kpi_service.Filters],
+    bucket: kpi_series.Bucket | None,
+    db_session: SessionDep,
+) -> KpisOut:
+    """Compute the totals, the series and the breakdowns of one request."""
+    period, filters = query
+    kpis = kpi_service.compute(db_session=db_session, period=period, filters=filters)
+    bucket = bucket or kpi_series.default_bucket(period)
+    return KpisOut.build(
+        kpis,
+        bucket=bucket,
+        series=kpi_series.series(
+            db_session=db_session, period=period, filters=filters, bucket=bucket
+        ),
+        breakdowns=kpi_series.breakdowns(
+            db_session=db_session,
+            period=period,
+            filters=filters,
+            channels=get_args(Channel),
+            languages=get_args(Language),
+        ),
+    )
 
 
 @router.get("/kpis")
-def read_kpis(query: KpiQuery, db_session: SessionDep, _agent: CurrentAgent) -> KpisOut:
+def read_kpis(
+    query: KpiQuery, db_session: SessionDep, _agent: CurrentAgent, bucket: BucketQuery = None
+) -> KpisOut:
     """Report collection KPIs over a period (each number's definition: api/kpis/service.py).
 
     Conversations with a debtor message in the period, how many were verified,
     settled (a promise recorded) and contained (settled without any handoff);
     promises recorded in the period by kind and status now, with the amounts
     promised and received on them; handoffs opened in the period by reason.
+    `series` has the same numbers per day, week or month (`bucket`), and
+    `by_channel`, `by_language` and `by_creditor` per channel, language and
+    creditor (api/kpis/series.py).
     """
-    period, filters = query
-    return KpisOut.of(kpi_service.compute(db_session=db_session, period=period, filters=filters))
-
-
-def csv_rows(answer: KpisOut) -> list[tuple[str, str]]:
-    """Flatten the answer into `metric, value` rows (dotted names, as in the JSON)."""
-    data: dict[str, Any] = answer.model_dump(mode="json", by_alias=True)
-    rows: list[tuple[str, str]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, list):  # amounts: one block per currency
-            for item in value:
-                currency = item.pop("currency")
-                walk(f"{prefix}.{currency}", item)
-        else:
-            text = "" if value is None else str(value)
-            # A creditor id read by a spreadsheet must stay text, never become a formula.
-            rows.append((prefix, f"'{text}" if text[:1] in ("=", "+", "-", "@") else text))
-
-    walk("", data)
-    return rows
+    return answer(query, bucket, db_session)
 
 
 @router.get(
     "/kpis.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "`metric,value` rows."}},
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "`metric,value` rows; with `bucket`, one row per bucket.",
+        }
+    },
 )
-def export_kpis(query: KpiQuery, db_session: SessionDep, _agent: CurrentAgent) -> Response:
-    """Export the KPIs of `GET /api/kpis` as CSV, one `metric,value` row each."""
+def export_kpis(
+    query: KpiQuery, db_session: SessionDep, _agent: CurrentAgent, bucket: BucketQuery = None
+) -> Response:
+    """Export the KPIs of `GET /api/kpis` as CSV.
+
+    Without `bucket`, one `metric,value` row per number of the period; with it, one
+    row per bucket of the series (`from`, `to`, the counts, then `promised_<currency>`
+    and `received_<currency>` for every currency).
+    """
     period, filters = query
-    answer = KpisOut.of(kpi_service.compute(db_session=db_session, period=period, filters=filters))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("metric", "value"))
-    writer.writerows(csv_rows(answer))
-    name = f"quitt-kpis-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    if bucket is None:
+        kpis = kpi_service.compute(db_session=db_session, period=period, filters=filters)
+        text = metric_csv(TotalsOut.of(kpis))
+    else:
+        text = bucket_csv(answer(query, bucket, db_session))
+    name = f"quitt-kpis-{period.start.isoformat()}-{period.end.isoformat()}"
+    name += f"-by-{bucket}.csv" if bucket else ".csv"
     return Response(
-        buffer.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
