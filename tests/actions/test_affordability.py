@@ -16,6 +16,7 @@ from actions.affordability import (
 )
 from actions.dialogue import ActionAffirm, ActionDeny, ActionOfferAgent
 from actions.household import parse_amount, parse_dependants
+from actions.verification import ActionVerificationDone
 from api.audit.models import AuditEvent
 from api.handoffs.models import Handoff
 from tests.actions.conftest import make_tracker, rows, run, user_event, verified_slots
@@ -333,3 +334,18 @@ async def test_a_mood_does_not_interrupt_the_check(domain: dict[str, Any]) -> No
         )
         result = await run(ActionOfferAgent(), tracker, domain)
         assert result.events == [] and result.messages == []
+
+
+async def test_asked_before_the_identity_check_the_check_opens_after_it(
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        text="14.03.1987",
+        intent="inform",
+        slots=verified_slots("260000117", selected=False, goal={"kind": "affordability"}),
+    )
+    result = await run(ActionVerificationDone(), tracker, domain)
+    assert "475,68 €" in result.text  # the claim is explained first
+    assert "sieben kurze Fragen" in result.text
+    assert result.followups() == ["affordability_form"]
+    assert result.slots["afford_origin"] == "asked"
