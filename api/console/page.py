@@ -1,4 +1,9 @@
-"""`GET /console`: the console's page and its static files (public; the data needs a token)."""
+"""`GET /console`: the console's page and its static files (public; the data needs a token).
+
+The KPI charts use Chart.js, installed from npm into `web/node_modules` by
+scripts/install-web.sh (pinned by web/package-lock.json) and served from here, like
+the chat widget's bundle: nothing comes from a CDN.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,22 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from api.config import ROOT
 from api.errors import NotFound
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
+CHART_BUNDLE: Final = ROOT / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 # Only these files are served: no directory listing, no path tricks.
 STATIC_FILES: Final = {
     "console.css": "text/css; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
     "kpis.css": "text/css; charset=utf-8",
     "kpis.js": "text/javascript; charset=utf-8",
+    "kpi-charts.js": "text/javascript; charset=utf-8",
+    "labels.js": "text/javascript; charset=utf-8",
+    "panels.js": "text/javascript; charset=utf-8",
+    "payments.css": "text/css; charset=utf-8",
+    "payments.js": "text/javascript; charset=utf-8",
 }
 SECURITY_HEADERS: Final = {
     # Everything the page loads comes from the gateway itself; no CDN, no inline script.
@@ -55,4 +67,16 @@ def console_static(name: str) -> FileResponse:
         STATIC_DIR / name,
         media_type=media_type,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/console/vendor/chart.js")
+def chart_bundle() -> FileResponse:
+    """Serve the installed Chart.js bundle (404 until scripts/install-web.sh ran)."""
+    if not CHART_BUNDLE.is_file():
+        raise NotFound("the chart library is not installed: run scripts/install-web.sh")
+    return FileResponse(
+        CHART_BUNDLE,
+        media_type="text/javascript; charset=utf-8",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=3600"},
     )
