@@ -59,8 +59,10 @@ run: install web $(MODEL)
 	.venv/bin/quitt claims import --if-empty $(DEMO_CLAIMS)
 	.venv/bin/quitt run
 
+# ruff, and the layers: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: $(APP)
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 typecheck: $(APP)
 	.venv/bin/mypy policy api
