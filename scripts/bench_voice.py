@@ -23,7 +23,7 @@ with the numbers: `wer_natural_de` and `wer_natural_en` are means over the natur
 voices of each language.
 
     .venv/bin/python scripts/bench_voice.py [--quick] [--no-stack] [--no-variants]
-        [--stack-only] [--voices pico-de,piper-joe-en,…]
+        [--stack-only] [--no-baseline] [--voices pico-de,piper-joe-en,…]
 """
 
 from __future__ import annotations
@@ -403,12 +403,21 @@ def _stage_sums(metrics: str) -> dict[str, float]:
     return found
 
 
+# The line as it was before issue 14: no short pause, so no turn model and no early
+# transcript; a turn ends after QUITT_VOICE_SILENCE_MS of silence, then Whisper starts.
+BASELINE_ENV = {"QUITT_VOICE_PAUSE_MS": "0"}
+
+
 def stack_latency(
-    audio_cases: list[tuple[str, bytes]], silence_ms: int
-) -> tuple[list[float], list[dict[str, float]]]:
+    audio_cases: list[tuple[str, bytes]],
+    silence_ms: int,
+    variants: dict[str, dict[str, str]],
+) -> dict[str, tuple[list[float], list[dict[str, float]]]]:
     """Last speech frame in → call update out, on Rasa + actions + gateway + stand-in.
 
-    Returns each call's latency and its stages as the gateway measured them
+    Each variant (extra QUITT_ settings) runs a stack of its own, all at once, and the
+    calls alternate between them, so that a busy machine weighs on each alike. Returns
+    per variant each call's latency and its stages as the gateway measured them
     (voice/timings.py: the gateway's metrics read before and after each call, whose one
     turn is the only one in between).
     """
@@ -419,34 +428,44 @@ def stack_latency(
     from tests.support.twilio_voice_standin import PhoneCall, running_voice_standin
 
     work = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-    url = f"sqlite:///{work / 'quitt.db'}"
-    seed_database(url)
-    latencies: list[float] = []
-    stages: list[dict[str, float]] = []
+    results: dict[str, tuple[list[float], list[dict[str, float]]]] = {
+        name: ([], []) for name in variants
+    }
+    # Enough trailing silence for the longest pause the line may wait (a number dictated).
+    trailing_ms = max(silence_ms, get_settings().voice_dictation_pause_ms) + 600
     with running_voice_standin() as standin:
-        port = _free_port()
-        public = f"http://127.0.0.1:{port}"
-        stack = Stack(
-            database_url=url,
-            gateway_port=port,
-            rasa_port=_free_port(),
-            action_port=_free_port(),
-            log_dir=work / "logs",
-            extra_env={
-                "QUITT_ENVIRONMENT": "test",
-                "QUITT_PUBLIC_URL": public,
-                "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
-                "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
-                "QUITT_TWILIO_API_BASE": standin.base_url,
-                "QUITT_VOICE_SILENCE_MS": str(silence_ms),
-                "QUITT_VOICE_REPROMPT_SECONDS": "60",
-            },
-        )
-        stack.start()
+        stacks: dict[str, tuple[Stack, str]] = {}
+        for name, env in variants.items():
+            url = f"sqlite:///{work / f'{name}.db'}"
+            seed_database(url)
+            port = _free_port()
+            public = f"http://127.0.0.1:{port}"
+            stack = Stack(
+                database_url=url,
+                gateway_port=port,
+                rasa_port=_free_port(),
+                action_port=_free_port(),
+                log_dir=work / f"logs-{name}",
+                extra_env={
+                    "QUITT_ENVIRONMENT": "test",
+                    "QUITT_PUBLIC_URL": public,
+                    "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
+                    "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
+                    "QUITT_TWILIO_API_BASE": standin.base_url,
+                    "QUITT_VOICE_SILENCE_MS": str(silence_ms),
+                    "QUITT_VOICE_REPROMPT_SECONDS": "60",
+                    **env,
+                },
+            )
+            stacks[name] = (stack, public)
+            stack.start()
         try:
-            stack.wait_ready(timeout=300)
+            for stack, _ in stacks.values():
+                stack.wait_ready(timeout=300)
 
-            async def one(language: str, audio: bytes) -> tuple[float, dict[str, float]]:
+            async def one(
+                public: str, language: str, audio: bytes
+            ) -> tuple[float, dict[str, float]]:
                 async with httpx.AsyncClient(base_url=public, timeout=30) as http:
                     before = _stage_sums((await http.get("/metrics")).text)
                     call = PhoneCall(
@@ -459,9 +478,7 @@ def stack_latency(
                     await call.stream(silence(200) + audio)  # as fast as it goes: speech in
                     last_speech = time.monotonic()
                     # The trailing silence comes in real time, 20 ms a frame, as on a line.
-                    trailing = asyncio.create_task(
-                        call.stream(silence(silence_ms + 600), realtime=True)
-                    )
+                    trailing = asyncio.create_task(call.stream(silence(trailing_ms), realtime=True))
                     update = await call.standin.wait_update(call.sid, 1, timeout=120)
                     await trailing
                     await call.hang_up()
@@ -471,20 +488,32 @@ def stack_latency(
                 return update.at - last_speech, {k: v for k, v in delta.items() if v}
 
             for language, audio in audio_cases:
-                latency, stage = asyncio.run(one(language, audio))
-                latencies.append(latency)
-                stages.append(stage)
-                print(f"  turn {latency:.3f} s  {json.dumps(stage)}", flush=True)
+                for name, (_, public) in stacks.items():
+                    latency, stage = asyncio.run(one(public, language, audio))
+                    results[name][0].append(latency)
+                    results[name][1].append(stage)
+                    print(f"  [{name}] turn {latency:.3f} s  {json.dumps(stage)}", flush=True)
         finally:
-            stack.stop()
+            for stack, _ in stacks.values():
+                stack.stop()
             shutil.rmtree(work, ignore_errors=True)
-    return latencies, stages
+    return results
 
 
-def stage_summary(stages: list[dict[str, float]]) -> dict[str, Any]:
+# The stages that follow each other (voice/timings.py); "in_transit" is the rest of the
+# latency: audio still in the socket or the gateway's queue when the caller stopped.
+_SEQUENTIAL = ("vad_wait", "transcription", "dialogue", "call_update")
+
+
+def stage_summary(latencies: list[float], stages: list[dict[str, float]]) -> dict[str, Any]:
     """p50 and p95 of each stage over the calls, and what ended the turns."""
     summary: dict[str, Any] = {}
-    for name in ("vad_wait", "turn_model", "transcription", "whisper", "dialogue", "call_update"):
+    for latency, stage in zip(latencies, stages, strict=True):
+        stage["in_transit"] = round(
+            max(0.0, latency - sum(stage.get(n, 0.0) for n in _SEQUENTIAL)), 3
+        )
+    names = ("in_transit", "vad_wait", "turn_model", "transcription", "whisper", "dialogue")
+    for name in (*names, "call_update"):
         values = [s.get(name, 0.0) for s in stages]
         if values:
             summary[name] = {
@@ -504,8 +533,13 @@ def latency(
     audio: dict[tuple[str, str, str], bytes],
     natural_voices: dict[str, str | None],
     silence_ms: int,
+    baseline: bool = True,
 ) -> dict[str, Any]:
-    """Turn latency and its stages on the real stack, over about ten calls."""
+    """Turn latency and its stages on the real stack, over about ten calls.
+
+    With `baseline`, the same calls also go to a stack that takes turns as the line did
+    before (BASELINE_ENV), under the same load, and its numbers come under "baseline".
+    """
     numbers: dict[str, Any] = {}
     turns = [
         (language, audio[(name, language, text)])
@@ -515,18 +549,31 @@ def latency(
         if lang == language
     ]
     turns = turns[:: max(1, len(turns) // 10)]
-    print(f"turn latency on the real stack ({len(turns)} calls) …", flush=True)
-    latencies, stages = stack_latency(turns, silence_ms)
-    numbers["turn_latency_p50_s"] = round(statistics.median(latencies), 3)
-    numbers["turn_latency_p95_s"] = round(_p95(latencies), 3)
-    numbers["turn_stages"] = stage_summary(stages)
-    numbers["vad_silence_ms"] = silence_ms
+    variants: dict[str, dict[str, str]] = {"configured": {}}
+    if baseline:
+        variants["baseline"] = BASELINE_ENV
     print(
-        "turn latency (last speech frame in → reply out): "
-        f"p50 {numbers['turn_latency_p50_s']} s, p95 {numbers['turn_latency_p95_s']} s"
+        f"turn latency on the real stack ({len(turns)} calls, {' and '.join(variants)}) …",
+        flush=True,
     )
-    for name, value in numbers["turn_stages"].items():
-        print(f"  stage {name}: {json.dumps(value)}")
+    results = stack_latency(turns, silence_ms, variants)
+    for name, (latencies, stages) in results.items():
+        mine: dict[str, Any] = {
+            "turn_latency_p50_s": round(statistics.median(latencies), 3),
+            "turn_latency_p95_s": round(_p95(latencies), 3),
+            "turn_stages": stage_summary(latencies, stages),
+        }
+        print(
+            f"turn latency [{name}] (last speech frame in → reply out): "
+            f"p50 {mine['turn_latency_p50_s']} s, p95 {mine['turn_latency_p95_s']} s"
+        )
+        for stage, value in mine["turn_stages"].items():
+            print(f"  stage {stage}: {json.dumps(value)}")
+        if name == "configured":
+            numbers.update(mine)
+        else:
+            numbers[name] = mine
+    numbers["vad_silence_ms"] = silence_ms
     return numbers
 
 
@@ -542,6 +589,11 @@ def main() -> int:
         "--no-stack", action="store_true", help="skip the turn latency on the stack"
     )
     parser.add_argument("--no-variants", action="store_true", help="only the configured engine")
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="no second stack taking turns the old way (700 ms of silence, then Whisper)",
+    )
     parser.add_argument(
         "--stack-only",
         action="store_true",
@@ -580,7 +632,8 @@ def main() -> int:
         for language in ("de", "en")
     }
     if args.stack_only:
-        print(json.dumps(latency(cases, audio, natural_voices, silence_ms), ensure_ascii=False))
+        timed = latency(cases, audio, natural_voices, silence_ms, not args.no_baseline)
+        print(json.dumps(timed, ensure_ascii=False))
         return 0
 
     def run(
@@ -687,7 +740,7 @@ def main() -> int:
             print("variant speculative_300ms:", json.dumps(variants["speculative_300ms"]))
         numbers["variants"] = variants
     if not args.no_stack:
-        numbers.update(latency(cases, audio, natural_voices, silence_ms))
+        numbers.update(latency(cases, audio, natural_voices, silence_ms, not args.no_baseline))
     print(json.dumps(numbers, ensure_ascii=False))
     return 0
 
