@@ -12,7 +12,11 @@ The file is parsed by defusedxml with DTDs forbidden: no entity expansion (the
 "billion laughs"), no external entities, no network access.
 
 Which entries count: booked (`BOOK`) credits (`CRDT`) that are not reversals.
-Debits, pending or informational entries and reversals are left out and reported.
+Pending or informational entries and reversed debits (`CRDT` with `RvslInd`) are
+left out and reported. A booked debit (`DBIT`) is read with its references
+(EndToEndId, TxId) and the reversal indicator, so that the import can book it as
+the return or reversal of a credit it takes back (api/payments/reversal.py); any
+other debit is left out.
 An entry that bundles several transfers (a batch, one `TxDtls` each, each with
 its own amount) becomes one payment per transfer.
 
@@ -48,6 +52,7 @@ from api.errors import ValidationFailed
 from api.payments.statement import (
     PAYER_MAX,
     REMITTANCE_MAX,
+    DebitLine,
     Skipped,
     Statement,
     StatementLine,
@@ -66,6 +71,7 @@ _CENT: Final = Decimal("0.01")
 # camt.053.001.02 (2009) to .001.13 (2023): the versions published so far.
 SUPPORTED_VERSIONS: Final = range(2, 14)
 NOT_PROVIDED: Final = "NOTPROVIDED"
+REFERENCE_MAX: Final = 35  # EndToEndId and TxId are ISO 20022 Max35Text
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,42 @@ def _transfer_amounts(xml: _Xml, details: list[Element]) -> list[tuple[Decimal, 
     return amounts
 
 
+def _references(xml: _Xml, tx: Element | None) -> tuple[str | None, str | None]:
+    """Return a transfer's EndToEndId (unless NOTPROVIDED) and TxId (Max35Text, else none)."""
+    if tx is None:
+        return None, None
+
+    def kept(ref: str | None) -> str | None:
+        return ref if ref and ref != NOT_PROVIDED and len(ref) <= REFERENCE_MAX else None
+
+    return kept(xml.text(tx, "Refs/EndToEndId")), kept(xml.text(tx, "Refs/TxId"))
+
+
+def _debit(xml: _Xml, entry: Element, where: str, amount: Decimal, currency: str) -> Skipped:
+    """Read a booked debit: left out, with what a reversal needs when it has an id."""
+    reversal = (xml.text(entry, "RvslInd") or "").lower() == "true"
+    details = xml.findall(entry, "NtryDtls/TxDtls")
+    tx = details[0] if len(details) == 1 else None
+    try:
+        booked_on = _booked_on(xml, entry)
+    except _EntryProblem:
+        return Skipped(where, "debit", amount)
+    transaction_id = _transaction_id(xml, entry, tx, booked_on, amount, 0)
+    references = tuple(ref for ref in _references(xml, tx) if ref)
+    if transaction_id is None:
+        return Skipped(where, "debit", amount)
+    line = DebitLine(
+        transaction_id=transaction_id,
+        amount=amount,
+        currency=currency,
+        booked_on=booked_on,
+        reversal=reversal,
+        references=references,
+        where=where,
+    )
+    return Skipped(where, "debit", amount, line)
+
+
 def _entry_lines(xml: _Xml, entry: Element, where: str) -> list[StatementLine] | Skipped:
     """Read one entry: its credits, or why it is left out."""
     amount, currency = _amount(xml, entry, "Amt")
@@ -240,6 +282,8 @@ def _entry_lines(xml: _Xml, entry: Element, where: str) -> list[StatementLine] |
     if indicator not in ("CRDT", "DBIT"):
         raise _EntryProblem("CdtDbtInd", f"must be CRDT or DBIT, not {indicator!r}")
     status = _status(xml, entry)
+    if indicator == "DBIT" and status == "BOOK":
+        return _debit(xml, entry, where, amount, currency)
     if indicator == "DBIT":
         return Skipped(where, "debit", amount)
     if status != "BOOK":
@@ -268,6 +312,7 @@ def _entry_lines(xml: _Xml, entry: Element, where: str) -> list[StatementLine] |
                 field, "no transaction id (AcctSvcrRef, NtryRef, TxId or EndToEndId)"
             )
         own = [tx] if tx is not None else details
+        end_to_end, tx_id = _references(xml, tx)
         lines.append(
             StatementLine(
                 transaction_id=transaction_id,
@@ -277,6 +322,8 @@ def _entry_lines(xml: _Xml, entry: Element, where: str) -> list[StatementLine] |
                 remittance=_remittance(xml, own, entry),
                 payer=_payer(xml, tx if tx is not None else (details[0] if details else None)),
                 where=f"{where}, transfer {index}" if index else where,
+                end_to_end_id=end_to_end,
+                tx_id=tx_id,
             )
         )
     return lines

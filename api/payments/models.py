@@ -13,8 +13,9 @@ from api.claims.models import _in
 from api.db import Base
 from api.db.columns import Money, UTCDateTime, utcnow
 
-# matched: by the import; assigned: by an agent; unmatched: waiting for an agent.
-PAYMENT_STATES: Final = ("matched", "unmatched", "assigned")
+# matched: by the import; assigned: by an agent; unmatched: waiting for an agent;
+# reversed: the bank took it back (a return or reversal, PaymentReversal).
+PAYMENT_STATES: Final = ("matched", "unmatched", "assigned", "reversed")
 
 
 class Payment(Base):
@@ -45,6 +46,9 @@ class Payment(Base):
     source: Mapped[str] = mapped_column(String(32))  # "camt.053.001.08", "csv"
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The payer's references (camt.053), which a return or reversal of it repeats.
+    end_to_end_id: Mapped[str | None] = mapped_column(String(35), index=True)
+    tx_id: Mapped[str | None] = mapped_column(String(35), index=True)
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(
         back_populates="payment",
@@ -93,3 +97,24 @@ class PaymentAllocation(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
+
+
+class PaymentReversal(Base):
+    """A debit by which the bank took a booked credit back (a return or a reversal).
+
+    Imported once per bank transaction id, like a payment. Booking it removes the
+    payment's allocations and reopens what they had settled (api/payments/reversal.py).
+    """
+
+    __tablename__ = "payment_reversals"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(140), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    booked_on: Mapped[date] = mapped_column(Date)
+    # "reversal" (the bank's RvslInd) or "return" (a debit naming the credit's references).
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

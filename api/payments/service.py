@@ -24,12 +24,12 @@ from api.audit import service as audit_service
 from api.claims.models import Claim
 from api.config import get_settings
 from api.errors import Conflict, NotFound, ValidationFailed
-from api.payments import ledger, matching
+from api.payments import ledger, matching, reversal
 from api.payments.allocation import allocate
 from api.payments.camt import read_camt
 from api.payments.csvfile import read_csv
 from api.payments.models import Payment, PaymentAllocation
-from api.payments.statement import Statement, StatementLine, check_duplicates
+from api.payments.statement import DebitLine, Statement, StatementLine, check_duplicates
 from api.payments.sweep import SweepReport, sweep
 from policy.config import PolicyBook, load_policies
 
@@ -57,6 +57,7 @@ class PaymentsReport:
     matched: int = 0
     unmatched: int = 0
     already_imported: int = 0
+    reversed: int = 0
     amount_imported: Decimal = Decimal("0.00")
     amount_unallocated: Decimal = Decimal("0.00")
     skipped: dict[str, int] = field(default_factory=dict)
@@ -70,6 +71,8 @@ class PaymentsReport:
         ]
         if self.amount_unallocated:
             lines.append(f"not allocated to a claim: {self.amount_unallocated}")
+        if self.reversed:
+            lines.append(f"taken back by the bank (returned or reversed): {self.reversed}")
         for reason, count in sorted(self.skipped.items()):
             lines.append(f"left out: {count} {reason} entr{'y' if count == 1 else 'ies'}")
         if self.sweep is not None:
@@ -190,6 +193,8 @@ def _store(db_session: Session, line: StatementLine, source: str, matcher: _Matc
         match_reason=reason,
         candidates=",".join(found.candidates)[:300] or None,
         source=source,
+        end_to_end_id=line.end_to_end_id,
+        tx_id=line.tx_id,
     )
     db_session.add(payment)
     db_session.flush()
@@ -214,13 +219,22 @@ def _store(db_session: Session, line: StatementLine, source: str, matcher: _Matc
     return payment
 
 
+def _book_reversal(db_session: Session, debit: DebitLine, statement: Statement) -> str | None:
+    """Book a debit that takes a payment back, once: "booked", "known" (before) or None."""
+    if reversal.already_booked(db_session, debit):
+        return "known"
+    payment = reversal.find_payment(db_session, debit)
+    if payment is None:
+        return None
+    reversal.book(db_session=db_session, debit=debit, payment=payment, source=statement.source)
+    return "booked"
+
+
 def import_statement(
     *, db_session: Session, statement: Statement, today: date, policy_book: PolicyBook
 ) -> PaymentsReport:
     """Store a statement's new credits, match, allocate and audit them, then sweep."""
     report = PaymentsReport(source=statement.source, credits=len(statement.credits))
-    for skipped in statement.skipped:
-        report.skipped[skipped.reason] = report.skipped.get(skipped.reason, 0) + 1
     known = _known_ids(db_session, [line.transaction_id for line in statement.credits])
     new = [line for line in statement.credits if line.transaction_id not in known]
     report.already_imported = len(statement.credits) - len(new)
@@ -236,6 +250,15 @@ def import_statement(
                 report.matched += 1
             else:
                 report.unmatched += 1
+    # After the credits: a statement may hold a credit and its reversal both.
+    for skipped in statement.skipped:
+        booked = _book_reversal(db_session, skipped.debit, statement) if skipped.debit else None
+        if booked == "booked":
+            report.reversed += 1
+        elif booked == "known":
+            report.already_imported += 1
+        else:
+            report.skipped[skipped.reason] = report.skipped.get(skipped.reason, 0) + 1
     report.sweep = sweep(db_session=db_session, today=today, policies=policy_book)
     audit_service.record(
         db_session=db_session,
@@ -247,6 +270,7 @@ def import_statement(
             "matched": report.matched,
             "unmatched": report.unmatched,
             "already_imported": report.already_imported,
+            "reversed": report.reversed,
             "amount_imported": str(report.amount_imported),
             "skipped": report.skipped,
         },

@@ -34,15 +34,40 @@ class StatementLine:
     remittance: str
     payer: str | None
     where: str  # how messages name it: "entry 3 (AcctSvcrRef 2026…)", "row 4"
+    # The payer's references (camt.053 only): a return or reversal repeats them.
+    end_to_end_id: str | None = None
+    tx_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DebitLine:
+    """A booked debit, which may take back a credit booked before (api/payments/reversal.py).
+
+    `reversal` is the bank's reversal indicator (`RvslInd`); `references` are the
+    transfer's EndToEndId and TxId, which a return or reversal shares with its credit.
+    """
+
+    transaction_id: str
+    amount: Decimal
+    currency: str
+    booked_on: date
+    reversal: bool
+    references: tuple[str, ...]
+    where: str
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """An entry the import leaves out on purpose (a debit, a pending entry, a reversal)."""
+    """An entry the import leaves out on purpose (a debit, a pending entry, a reversal).
+
+    A debit carries what was read of it: the import books it as the reversal of a
+    credit it takes back, and leaves it out otherwise.
+    """
 
     where: str
     reason: str  # "debit", "not booked", "reversal"
     amount: Decimal
+    debit: DebitLine | None = None
 
 
 @dataclass
