@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import AliasChoices, BaseModel, Field, computed_field
 
 from api.db.schemas import Money, ORMModel
 from policy.masking import mask_name
@@ -50,6 +50,11 @@ class UnmatchedPaymentOut(PaymentOut):
 
 
 class AssignIn(BaseModel):
-    """An agent's assignment of a payment to a claim."""
+    """An agent's assignment of a payment to a claim: `reference` (or `claim_reference`)."""
 
-    reference: str = Field(min_length=1, max_length=40, pattern=r"^\s*[A-Za-z0-9_-]+\s*$")
+    reference: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^\s*[A-Za-z0-9_-]+\s*$",
+        validation_alias=AliasChoices("reference", "claim_reference"),
+    )

@@ -107,6 +107,23 @@ def test_a_second_assignment_is_a_conflict(
     assert unmatched.claim_reference == JANA
 
 
+def test_the_claim_may_be_named_claim_reference(
+    client: TestClient, auth_headers: dict[str, str], unmatched: Payment, on_15_may: None
+) -> None:
+    answer = client.post(
+        f"/api/payments/{unmatched.id}/assign",
+        json={"claim_reference": JANA},
+        headers=auth_headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["claim_reference"] == JANA
+    missing = client.post(
+        f"/api/payments/{unmatched.id}/assign", json={"claim": JANA}, headers=auth_headers
+    )
+    assert missing.status_code == 422
+    assert "reference" in missing.text
+
+
 def test_an_unknown_claim_is_not_found_and_changes_nothing(
     client: TestClient,
     auth_headers: dict[str, str],
