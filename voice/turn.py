@@ -21,7 +21,6 @@ alone, as before, and still transcribes at the short pause.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -223,11 +222,13 @@ class TurnTaker:
             return
         self._paused_at = now
         task = asyncio.create_task(self.transcribe(snapshot), name="voice-transcribe")
+        task.add_done_callback(_retrieved)  # a stale transcript's error is nobody's
         self._pending = _Pending(mark, task)
         if self.model is not None:
             self._judging = asyncio.create_task(
                 self._judge(self.model, mark, snapshot), name="voice-turn-model"
             )
+            self._judging.add_done_callback(_retrieved)
 
     async def _judge(self, model: TurnModel, mark: int, snapshot: Utterance) -> None:
         """End the turn at the pause when the model and the words agree it is over."""
@@ -292,8 +293,7 @@ class TurnTaker:
     async def settled(self) -> None:
         """Wait until the judgement of the current pause is made (tests and shutdown)."""
         if self._judging is not None:
-            with contextlib.suppress(BaseException):
-                await asyncio.shield(self._judging)
+            await asyncio.wait({self._judging})
 
     def flush(self) -> Turn | None:
         """End the stream: return what the caller was saying, if anything."""
@@ -313,6 +313,15 @@ class TurnTaker:
         """Stop the background work (the call is over)."""
         tasks = [t for t in (self._judging, self._pending and self._pending.task) if t]
         self._drop_pending()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if tasks:
+            await asyncio.wait(tasks)
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """Log a background task's failure (a stale transcript's is dropped with it)."""
+    if (
+        not task.cancelled()
+        and task.exception() is not None
+        and task.get_name() != "voice-transcribe"
+    ):
+        logger.error("voice: %s failed", task.get_name(), exc_info=task.exception())

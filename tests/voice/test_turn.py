@@ -116,7 +116,8 @@ def test_the_features_are_whisper_feature_extractor_s() -> None:
 
     rng = np.random.default_rng(3)
     audio = last_window((rng.standard_normal(40_000) * 0.1).astype(np.float32))
-    reference = WhisperFeatureExtractor(chunk_length=8)(
+    extractor = WhisperFeatureExtractor(chunk_length=8)  # type: ignore[no-untyped-call]
+    reference = extractor(
         audio, sampling_rate=16000, return_tensors="np", do_normalize=True
     ).input_features[0]
     assert log_mel(audio).shape == (80, 800)
