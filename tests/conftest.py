@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.config import ROOT
 from api.db import make_engine
 from api.db.migrate import upgrade
+from tests.support.postgres import fresh_schema
+from tests.support.required import POSTGRES_URL
+
+__all__ = ["POSTGRES_URL"]
 
 # `stack`, `gateway` and `database_url`: one real stack per pytest run, for every directory.
 pytest_plugins = ["tests.support.stack"]
 
-# Tests read the environment directly: these knobs are for the test run, not the app.
-POSTGRES_URL = os.environ.get(
-    "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DEMO_CLAIMS = ROOT / "data" / "demo_claims.json"
-
-
-def _in_ci() -> bool:
-    """Tell whether we run in CI, where PostgreSQL must be there."""
-    return os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
@@ -57,31 +48,9 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """Create a fresh schema, migrate it, hand out its URL and drop it at the end."""
-    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL not reachable at {make_url(POSTGRES_URL).host}: {exc.orig}"
-        if _in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = f"quitt_test_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    try:
+    with fresh_schema("quitt_test") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ test gets its own copy, so counters, promises and handoffs never leak between te
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,12 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 import actions.context
-from api.claims import service as claims_service
 from api.claims.models import Claim
-from api.config import ROOT, get_settings
-from api.db import make_engine, session_scope
-from api.db.core import get_engine
-from api.db.migrate import upgrade
+from api.config import ROOT
+from api.db import session_scope
+from tests.support.databases import app_database, clear_app_caches, sqlite_copy, sqlite_template
 
 DOMAIN_DIR = ROOT / "bot" / "domain"
 DEMO_CLAIMS = ROOT / "data" / "demo_claims.json"
@@ -60,39 +57,22 @@ def plain(text: str) -> str:
 
 
 def _clear_caches() -> None:
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
+    clear_app_caches()
     actions.context.policies.cache_clear()
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate a SQLite file and import the demo claims, once."""
-    path = tmp_path_factory.mktemp("actions-template") / "quitt.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(engine) as db_session:
-            claims_service.import_file(db_session=db_session, path=DEMO_CLAIMS)
-    finally:
-        engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
+    return sqlite_template(tmp_path_factory.mktemp("actions-template"))
 
 
 @pytest.fixture
 def database(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the actions at a fresh copy of the seeded database."""
-    path = tmp_path / "quitt.db"
-    shutil.copyfile(template_db, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("QUITT_DATABASE_URL", url)
-    monkeypatch.setenv("QUITT_ENVIRONMENT", "test")
-    _clear_caches()
-    yield url
-    _clear_caches()
+    url = sqlite_copy(template_db, tmp_path / "quitt.db")
+    with app_database(monkeypatch, url, clear=_clear_caches):
+        yield url
 
 
 def rows(model: Any, **where: Any) -> list[Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import socket
 import uuid
@@ -28,9 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import Engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, select
 
 from api.audit.models import AuditEvent
 from api.claims import service as claim_service
@@ -43,12 +40,11 @@ from api.reminders.channels import Senders
 from api.reminders.models import Reminder
 from api.reminders.sweeper import SweepReport, run_once
 from policy.config import DEFAULT_POLICY, default_book
+from tests.support.databases import sqlite_template
+from tests.support.postgres import fresh_schema
 from tests.support.twilio_standin import TwilioStandIn, running_standin
 
 BERLIN = ZoneInfo("Europe/Berlin")
-POSTGRES_URL = os.environ.get(
-    "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PUBLIC_URL = "https://quitt.example"
 SMS_FROM = "+4930555000111"
 BOOK = default_book()
@@ -79,15 +75,7 @@ def seed(engine: Engine) -> None:
 @pytest.fixture(scope="session")
 def reminders_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate a SQLite file once per session, with the demo claims in it."""
-    path = tmp_path_factory.mktemp("reminders-template") / "quitt.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        seed(engine)
-    finally:
-        engine.dispose()
-    return path
+    return sqlite_template(tmp_path_factory.mktemp("reminders-template"), seed=seed)
 
 
 def sqlite_copy(template: Path, folder: Path) -> str:
@@ -100,25 +88,7 @@ def sqlite_copy(template: Path, folder: Path) -> str:
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """Create a migrated PostgreSQL schema with the demo claims; drop it afterwards."""
-    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL not reachable at {make_url(POSTGRES_URL).host}: {exc.orig}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = f"quitt_reminders_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    try:
+    with fresh_schema("quitt_reminders") as url:
         upgrade(url)
         engine = make_engine(url)
         try:
@@ -126,10 +96,6 @@ def postgres_schema() -> Iterator[str]:
         finally:
             engine.dispose()
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.claims import files, importer
@@ -21,7 +19,7 @@ from api.claims.parallel import CAN_FORK
 from api.db import make_engine, session_scope
 from api.db.migrate import downgrade, upgrade
 from api.errors import ValidationFailed
-from tests.conftest import POSTGRES_URL
+from tests.support.postgres import fresh_schema
 
 CREDITORS = [
     {"id": "stadtwerke", "name": "Stadtwerke Süd GmbH", "address": "Hafenstraße 12, Hamburg"}
@@ -368,21 +366,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'quitt.db'}"
         return
-    request.getfixturevalue("postgres_url")  # skips (or fails in CI) without the server
-    admin = make_engine(POSTGRES_URL)
-    schema = f"quitt_identity_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
-            make_url(POSTGRES_URL)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("quitt_identity") as url:  # skips (or fails in CI) without the server
+        yield url
 
 
 def test_migration_0006_keeps_stored_debtors_both_ways(fresh_url: str) -> None:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select
 
 from api import cli
 from api.claims.models import Claim
 from api.config import get_settings
-from api.db import get_engine, make_engine, session_scope
+from api.db import get_engine, session_scope
 from api.db.migrate import upgrade
-from tests.conftest import POSTGRES_URL
+from tests.support.postgres import fresh_schema
 
 CSV = (
     "reference;creditor;subject;due_date;principal;interest;fees;debtor_name;date_of_birth;"
@@ -140,33 +136,14 @@ def test_a_database_behind_the_migrations_is_named(database: str) -> None:
 @pytest.fixture
 def empty_postgres_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the settings at a fresh, empty PostgreSQL schema; drop it afterwards."""
-    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL not reachable: {exc.orig}")
-        pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
-    schema = f"quitt_never_migrated_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    _use(url, monkeypatch)
-    try:
-        yield url
-    finally:
-        get_engine().dispose()
-        get_settings.cache_clear()
-        get_engine.cache_clear()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("quitt_never_migrated") as url:
+        _use(url, monkeypatch)
+        try:
+            yield url
+        finally:
+            get_engine().dispose()
+            get_settings.cache_clear()
+            get_engine.cache_clear()
 
 
 @pytest.mark.postgres

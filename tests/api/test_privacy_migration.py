@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from api.db import make_engine
 from api.db.migrate import downgrade, upgrade
-from tests.conftest import POSTGRES_URL
+from tests.support.postgres import fresh_schema
 
 PRIVACY_TABLES = {"privacy_requests", "privacy_erasures", "whatsapp_suppressions"}
 INSERT = text(
@@ -35,21 +33,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_schema_url() -> Iterator[str]:
     """Return the URL of a fresh PostgreSQL schema, dropped afterwards."""
-    admin = make_engine(POSTGRES_URL)
-    schema = f"quitt_privacy_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except DBAPIError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("quitt_privacy") as url:
+        yield url
 
 
 def _pseudonymisation_passes(engine: Engine) -> bool:

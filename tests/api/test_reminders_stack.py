@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +21,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from api.config import ROOT
 from api.db import make_engine, session_scope
 from api.launcher import Stack
 from api.promises.models import Promise
@@ -31,7 +29,7 @@ from api.reminders.sweeper import SweepReport, run_once
 from policy.config import DEFAULT_POLICY, default_book
 from policy.contact import public_holiday
 from tests.api.reminders_support import reminders, settings_for
-from tests.support.stack import _free_port, seed_database
+from tests.support.stack import _free_port, running_stack, seeded_sqlite, twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form
 from tests.whatsapp.helpers import WEBHOOK, bodies
 
@@ -86,42 +84,26 @@ class ReminderStack:
 @pytest.fixture(scope="module")
 def rs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReminderStack]:
     """Run the stack with Twilio pointing at a local stand-in; sweeps are the test's own."""
-    model = ROOT / "models" / "quitt.tar.gz"
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: `make test` trains it first")
     workdir = tmp_path_factory.mktemp("reminders-stack")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
-    seed_database(url)
+    url = seeded_sqlite(workdir)
     port = _free_port()
     public_url = f"http://127.0.0.1:{port}"
-    with running_standin() as standin:
-        stack = Stack(
-            database_url=url,
+    with (
+        running_standin() as standin,
+        running_stack(
+            url,
+            workdir / "logs",
             gateway_port=port,
-            rasa_port=_free_port(),
-            action_port=_free_port(),
-            model=model,
-            log_dir=workdir / "logs",
-            extra_env={
-                "QUITT_ENVIRONMENT": "test",  # the gateway's own timer stays off
-                "QUITT_PUBLIC_URL": public_url,
-                "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
-                "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
-                "QUITT_TWILIO_API_BASE": standin.base_url,
-            },
-        )
-        stack.start()
+            # QUITT_ENVIRONMENT=test: the gateway's own timer stays off.
+            extra_env={"QUITT_ENVIRONMENT": "test", **twilio_env(standin, public_url)},
+        ) as stack,
+    ):
         engine = make_engine(url)
         try:
-            stack.wait_ready(timeout=300)
             with httpx.Client(base_url=public_url, timeout=60.0) as http:
                 yield ReminderStack(stack, standin, http, public_url, engine)
         finally:
             engine.dispose()
-            stack.stop()
-            for log in sorted((workdir / "logs").glob("*.log")):
-                tail = log.read_text(errors="replace")[-3000:]
-                print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
 
 
 def _quiet_wednesday(after: date) -> date:

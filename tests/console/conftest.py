@@ -7,7 +7,6 @@ rolled-back test session.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,57 +21,33 @@ from fastapi.testclient import TestClient
 from api.agents import service as agents_service
 from api.agents.security import create_access_token
 from api.claims import service as claims_service
-from api.config import ROOT, get_settings
+from api.config import ROOT
 from api.conversations import service as conversations_service
-from api.db import make_engine, session_scope
+from api.db import session_scope
 from api.db.columns import utcnow
-from api.db.core import get_engine
-from api.db.migrate import upgrade
 from api.disputes import service as disputes_service
 from api.handoffs import service as handoffs_service
 from api.main import create_app
 from api.promises import service as promises_service
+from tests.support.databases import app_database, sqlite_copy, sqlite_template
 
 DEMO_CLAIMS = ROOT / "data" / "demo_claims.json"
 PASSWORD = "correct horse battery staple"
 VERIFIED_REFERENCE = "260000117"
 
 
-def _clear_caches() -> None:
-    """Forget the cached settings and engine, so the next use reads the test database."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
-
-
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate a SQLite file and import the demo claims, once per session."""
-    path = tmp_path_factory.mktemp("console-template") / "quitt.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(engine) as db_session:
-            claims_service.import_file(db_session=db_session, path=DEMO_CLAIMS)
-    finally:
-        engine.dispose()
-    return path
+    return sqlite_template(tmp_path_factory.mktemp("console-template"))
 
 
 @pytest.fixture
 def database(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app at a fresh copy of the seeded database."""
-    path = tmp_path / "quitt.db"
-    shutil.copyfile(template_db, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("QUITT_DATABASE_URL", url)
-    monkeypatch.setenv("QUITT_ENVIRONMENT", "test")
-    monkeypatch.delenv("QUITT_REDIS_URL", raising=False)
-    _clear_caches()
-    yield url
-    _clear_caches()
+    url = sqlite_copy(template_db, tmp_path / "quitt.db")
+    with app_database(monkeypatch, url, without_redis=True):
+        yield url
 
 
 @dataclass(frozen=True)

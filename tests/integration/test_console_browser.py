@@ -8,77 +8,19 @@ kept in `artifacts/console.png`.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from api.config import ROOT
 from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD, Gateway
+from tests.support.browser import ARTIFACTS, browser, needs_chromium, page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# Chromium as the machine allows it: no sandbox (root in a container), no GPU, and no
-# calls home (the network is closed; they would only fail and slow the start).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-TIMEOUT_MS = 20_000
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not IN_CI,
-    reason=f"{CHROMIUM} is missing: run scripts/install-chromium.sh (in CI this test fails)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium headless; never download a browser."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing in CI: run scripts/install-chromium.sh first")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed (it is a dev dependency)")
-        pytest.skip("playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """Open a fresh browser context (its own sessionStorage) with a desktop-sized page."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    opened = context.new_page()
-    try:
-        yield opened
-    finally:
-        context.close()
+# The console's browser fixtures; the WhatsApp and KPI browser tests take them from here.
+pytestmark = needs_chromium
+__all__ = ["ARTIFACTS", "browser", "page", "pytestmark"]
 
 
 def handoff_of(gateway: Gateway, who: str, state: str) -> dict[str, Any] | None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -14,48 +11,26 @@ import httpx
 import pytest
 import websockets
 
-from api.launcher import Stack
-from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD, _free_port, seed_database
-
-REDIS = ("127.0.0.1", 6379)
+from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD
+from tests.support.required import REDIS_URL, require_redis
+from tests.support.stack import _free_port, running_stack, seeded_sqlite, wait_healthy
 
 
 @pytest.fixture(scope="module")
 def two_gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
     """Run Rasa, actions and two gateways sharing one database and Redis."""
-    try:
-        socket.create_connection(REDIS, timeout=2).close()
-    except OSError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis not reachable: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
+    require_redis()
     workdir = tmp_path_factory.mktemp("two-gateways")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
-    seed_database(url)
-    stack = Stack(
-        database_url=url,
-        redis_url=f"redis://{REDIS[0]}:{REDIS[1]}/0",
-        gateway_port=_free_port(),
-        rasa_port=_free_port(),
-        action_port=_free_port(),
-        log_dir=workdir / "logs",
-        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
-    )
     second = _free_port()
-    stack.start()
-    stack.add_gateway(second)
-    try:
-        stack.wait_ready(timeout=300)
-        for _ in range(60):
-            try:
-                if httpx.get(f"http://127.0.0.1:{second}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
+    with running_stack(
+        seeded_sqlite(workdir),
+        workdir / "logs",
+        redis_url=REDIS_URL,
+        more_gateways=[second],
+        extra_env={"QUITT_ENVIRONMENT": "test", "QUITT_REST_TOKEN": ""},
+    ) as stack:
+        wait_healthy(f"http://127.0.0.1:{second}", "the second gateway", timeout=60)
         yield stack.gateway_port, second
-    finally:
-        stack.stop()
 
 
 async def _first_message_event(console_port: int, debtor_port: int, who: str) -> dict:

@@ -12,34 +12,21 @@ earlier in file order) has counted that claim's plans.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from api.config import ROOT
 from api.web.views import WIDGET_BUNDLE
 from tests.integration.conftest import Gateway
+from tests.support.browser import ARTIFACTS, CHROMIUM, browser, desktop_context
+from tests.support.required import missing, skip_unless_ci
+
+__all__ = ["browser"]  # a fixture
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# As in test_console_browser.py: no sandbox (root in a container), no GPU, no calls home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-TIMEOUT_MS = 20_000
 MISSING = [
     why
     for why, there in (
@@ -49,40 +36,21 @@ MISSING = [
     if not there
 ]
 
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and not IN_CI, reason=f"missing: {', '.join(MISSING)} (in CI this test fails)"
-)
+pytestmark = skip_unless_ci(bool(MISSING), f"missing: {', '.join(MISSING)}")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium headless; never download a browser."""
+def chat_browser(browser: Browser) -> Browser:
+    """Return the browser once the chat widget's bundle is there too."""
     if MISSING:
-        pytest.fail(f"missing in CI: {', '.join(MISSING)}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed (it is a dev dependency)")
-        pytest.skip("playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+        missing(f"missing: {', '.join(MISSING)}")
+    return browser
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(chat_browser: Browser) -> Iterator[Page]:
     """Open a fresh context (its own sessionStorage) with a desktop-sized page."""
-    from playwright.sync_api import expect
-
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
+    context = desktop_context(chat_browser)
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

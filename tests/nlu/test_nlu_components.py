@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.support.required import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,11 +51,7 @@ def _rasa_python() -> Path | None:
     path = Path(os.environ.get("QUITT_RASA_PYTHON", REPO_ROOT / ".venv-rasa" / "bin" / "python"))
     if path.exists():
         return path
-    reason = f"Rasa runtime not found at {path}; set QUITT_RASA_PYTHON to its python"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-    return None
+    missing(f"Rasa runtime not found at {path}; set QUITT_RASA_PYTHON to its python")
 
 
 def _run(*texts: str) -> dict[str, list[dict[str, object]]]:

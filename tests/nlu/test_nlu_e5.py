@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from nlu.embeddings import DIM, MAX_CHARS, SentenceEncoder, get_encoder, normalise
+from tests.support.required import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,11 +131,7 @@ def _rasa_python() -> Path | None:
     path = Path(os.environ.get("QUITT_RASA_PYTHON", REPO_ROOT / ".venv-rasa" / "bin" / "python"))
     if path.exists():
         return path
-    reason = f"Rasa runtime not found at {path}; set QUITT_RASA_PYTHON to its python"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-    return None
+    missing(f"Rasa runtime not found at {path}; set QUITT_RASA_PYTHON to its python")
 
 
 def _run_in_rasa(script: str, *args: str, timeout: int = 300) -> Any:

@@ -18,7 +18,6 @@ WhatsApp voice note (OGG container, Opus codec).
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -33,7 +32,8 @@ from typing import Any
 import av
 import numpy as np
 import numpy.typing as npt
-import pytest
+
+from tests.support.required import missing
 
 ESPEAK = "espeak-ng"
 PICO = "pico2wave"
@@ -83,12 +83,6 @@ def voices_for(language: str, *, natural_only: bool = False) -> list[str]:
     ]
 
 
-def _missing(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def missing_voice(name: str) -> str | None:
     """Say why a voice cannot speak here, or None when it can."""
     voice = VOICES[name]
@@ -111,14 +105,14 @@ def require_voice(name: str) -> None:
     """Skip outside CI, fail in CI, when a voice cannot speak here."""
     reason = missing_voice(name)
     if reason is not None:
-        _missing(reason)
+        missing(reason)
 
 
 def require_espeak() -> str:
     """Return espeak-ng's path; skip outside CI, fail in CI when it is missing."""
     found = shutil.which(ESPEAK)
     if found is None:
-        _missing("espeak-ng is missing: run scripts/install-speech-tools.sh")
+        missing("espeak-ng is missing: run scripts/install-speech-tools.sh")
         raise AssertionError("unreachable")
     return found
 

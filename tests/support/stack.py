@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -97,23 +100,106 @@ def seed_database(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Run the whole stack on free ports with a migrated, seeded SQLite database."""
+def seeded_sqlite(workdir: Path) -> str:
+    """Return the URL of a migrated SQLite database in `workdir` with the demo claims."""
+    url = f"sqlite:///{workdir / 'quitt.db'}"
+    seed_database(url)
+    return url
+
+
+def trained_model() -> Path:
+    """Return the trained Rasa model; fail (never skip) without it."""
     model = ROOT / "models" / "quitt.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first")
-    workdir = tmp_path_factory.mktemp("stack")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
-    seed_database(url)
-    port = _free_port()
+    return model
+
+
+def print_log_tails(log_dir: Path, chars: int = 3000) -> None:
+    """Print the end of every process's log, for a failure's post-mortem."""
+    for log in sorted(log_dir.glob("*.log")):
+        tail = log.read_text(errors="replace")[-chars:]
+        print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
+
+
+@contextmanager
+def running_stack(
+    database_url: str,
+    log_dir: Path,
+    *,
+    gateway_port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    more_gateways: Sequence[int] = (),
+    log_tail: int = 3000,
+    **options: Any,
+) -> Iterator[Stack]:
+    """Run the whole stack on free ports until it answers; stop it and show its logs after.
+
+    `more_gateways` are the ports of further gateways, started before the wait;
+    `options` go to `Stack` (replicas, ports, Redis, lock lifetime).
+    """
     running = Stack(
-        database_url=url,
-        gateway_port=port,
+        database_url=database_url,
+        gateway_port=gateway_port or _free_port(),
         rasa_port=_free_port(),
         action_port=_free_port(),
-        model=model,
-        log_dir=workdir / "logs",
+        model=trained_model(),
+        log_dir=log_dir,
+        extra_env=dict(extra_env or {}),
+        **options,
+    )
+    running.start()
+    try:
+        for port in more_gateways:
+            running.add_gateway(port)
+        running.wait_ready(timeout=300)
+        yield running
+    finally:
+        running.stop()
+        print_log_tails(log_dir, log_tail)
+
+
+class TwilioAccount(Protocol):
+    """What a Twilio stand-in tells the gateway about itself."""
+
+    account_sid: str
+    auth_token: str
+    base_url: str
+
+
+def twilio_env(standin: TwilioAccount, public_url: str) -> dict[str, str]:
+    """Return the settings that point a gateway at a Twilio stand-in under its public URL."""
+    return {
+        "QUITT_PUBLIC_URL": public_url,
+        "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
+        "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
+        "QUITT_TWILIO_API_BASE": standin.base_url,
+    }
+
+
+def wait_healthy(url: str, what: str, timeout: float = 120.0) -> None:
+    """Wait until a gateway at `url` answers /health; fail the test if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not start")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Run the whole stack on free ports with a migrated, seeded SQLite database."""
+    workdir = tmp_path_factory.mktemp("stack")
+    port = _free_port()
+    with running_stack(
+        seeded_sqlite(workdir),
+        workdir / "logs",
+        gateway_port=port,
+        log_tail=4000,
         # The gateway's own address is the stack's public URL: links the bot gives (the
         # QR code of a confirmation) must open on it.
         extra_env={
@@ -121,16 +207,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "QUITT_REST_TOKEN": "",
             "QUITT_PUBLIC_URL": f"http://127.0.0.1:{port}",
         },
-    )
-    running.start()
-    try:
-        running.wait_ready(timeout=300)
+    ) as running:
         yield running
-    finally:
-        running.stop()
-        for log in sorted((workdir / "logs").glob("*.log")):
-            tail = log.read_text(errors="replace")[-4000:]
-            print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -229,19 +229,25 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_standin(port: int = 0) -> Iterator[TwilioStandIn]:
-    """Run a stand-in on 127.0.0.1 (a free port unless given) for the block's duration."""
-    standin = TwilioStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(standin))
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="twilio-standin", daemon=True)
+def serving(handler: type[BaseHTTPRequestHandler], name: str, port: int = 0) -> Iterator[str]:
+    """Serve a handler on 127.0.0.1 (a free port unless given) in a thread; yield its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield standin
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def running_standin(port: int = 0) -> Iterator[TwilioStandIn]:
+    """Run a stand-in on 127.0.0.1 (a free port unless given) for the block's duration."""
+    standin = TwilioStandIn()
+    with serving(_handler(standin), "twilio-standin", port) as standin.base_url:
+        yield standin
 
 
 def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:

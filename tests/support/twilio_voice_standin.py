@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
@@ -39,7 +39,7 @@ import httpx
 import websockets
 
 from tests.support.phone_audio import frames, payload
-from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, sign
+from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, serving, sign
 
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
 
@@ -164,16 +164,8 @@ def _handler(standin: VoiceStandIn) -> type[BaseHTTPRequestHandler]:
 def running_voice_standin(port: int = 0) -> Iterator[VoiceStandIn]:
     """Run the Calls endpoint on 127.0.0.1 (a free port unless given) for the block's duration."""
     standin = VoiceStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(standin))
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="twilio-voice", daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(standin), "twilio-voice", port) as standin.base_url:
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass(frozen=True)

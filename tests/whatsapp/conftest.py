@@ -7,35 +7,23 @@ run against the real stack in `test_whatsapp_stack.py`.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.config import get_settings
-from api.db.core import get_engine
-from api.db.migrate import upgrade
 from api.main import create_app
+from tests.support.databases import app_database, sqlite_copy, sqlite_template
+from tests.support.stack import twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin
 from tests.whatsapp.helpers import PUBLIC_URL
-
-
-def _clear_caches() -> None:
-    """Forget the cached settings and engine, so the next use reads the test's."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate a SQLite file once per session."""
-    path = tmp_path_factory.mktemp("whatsapp-template") / "quitt.db"
-    upgrade(f"sqlite:///{path}")
-    return path
+    return sqlite_template(tmp_path_factory.mktemp("whatsapp-template"), seed=None)
 
 
 @pytest.fixture
@@ -50,23 +38,10 @@ def database(
     template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, standin: TwilioStandIn
 ) -> Iterator[str]:
     """Point the app at a fresh migrated database and at the stand-in."""
-    path = tmp_path / "quitt.db"
-    shutil.copyfile(template_db, path)
-    url = f"sqlite:///{path}"
-    for key, value in {
-        "QUITT_DATABASE_URL": url,
-        "QUITT_ENVIRONMENT": "test",
-        "QUITT_SENTIMENT_BACKEND": "off",
-        "QUITT_PUBLIC_URL": PUBLIC_URL,
-        "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
-        "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
-        "QUITT_TWILIO_API_BASE": standin.base_url,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("QUITT_REDIS_URL", raising=False)
-    _clear_caches()
-    yield url
-    _clear_caches()
+    url = sqlite_copy(template_db, tmp_path / "quitt.db")
+    env = {"QUITT_SENTIMENT_BACKEND": "off", **twilio_env(standin, PUBLIC_URL)}
+    with app_database(monkeypatch, url, env, without_redis=True):
+        yield url
 
 
 @pytest.fixture

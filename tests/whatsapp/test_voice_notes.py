@@ -7,7 +7,6 @@ credentials, decodes and transcribes them with the packaged Whisper base model.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from api.conversations.models import Message
 from api.db import make_engine, session_scope
 from api.launcher import Stack
 from tests.support.speech import ogg_opus, require_espeak
-from tests.support.stack import _free_port
+from tests.support.stack import _free_port, twilio_env, wait_healthy
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form
 from tests.whatsapp.helpers import WEBHOOK, bodies
 from voice.stt import Transcript
@@ -103,24 +102,12 @@ def voice(stack: Stack) -> Iterator[VoiceStack]:
             port,
             name="gateway-voice-notes",
             extra_env={
-                "QUITT_PUBLIC_URL": public_url,
-                "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
-                "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
-                "QUITT_TWILIO_API_BASE": standin.base_url,
+                **twilio_env(standin, public_url),
                 "QUITT_STT_BACKEND": "faster-whisper",
             },
         )
+        wait_healthy(public_url, "the WhatsApp gateway")
         with httpx.Client(base_url=public_url, timeout=120.0) as http:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if http.get("/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            else:
-                pytest.fail("the WhatsApp gateway did not start")
             yield VoiceStack(stack, standin, http, public_url)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,12 +12,12 @@ import pytest
 
 from api.audit.models import AuditEvent
 from api.channels.whatsapp.models import WhatsAppContact
-from api.config import ROOT
 from api.conversations.models import Message
 from api.db import make_engine, session_scope
 from api.db.columns import utcnow
 from api.launcher import Stack
-from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD, _free_port, seed_database
+from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD
+from tests.support.stack import _free_port, running_stack, seeded_sqlite, twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form
 from tests.whatsapp.helpers import WEBHOOK, bodies
 
@@ -59,40 +58,20 @@ class WhatsAppStack:
 @pytest.fixture(scope="module")
 def wa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhatsAppStack]:
     """Run the stack with Twilio settings pointing at a local stand-in."""
-    model = ROOT / "models" / "quitt.tar.gz"
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: `make test` trains it first")
     workdir = tmp_path_factory.mktemp("whatsapp-stack")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
-    seed_database(url)
     port = _free_port()
     public_url = f"http://127.0.0.1:{port}"
-    with running_standin() as standin:
-        stack = Stack(
-            database_url=url,
+    with (
+        running_standin() as standin,
+        running_stack(
+            seeded_sqlite(workdir),
+            workdir / "logs",
             gateway_port=port,
-            rasa_port=_free_port(),
-            action_port=_free_port(),
-            model=model,
-            log_dir=workdir / "logs",
-            extra_env={
-                "QUITT_ENVIRONMENT": "test",
-                "QUITT_PUBLIC_URL": public_url,
-                "QUITT_TWILIO_ACCOUNT_SID": standin.account_sid,
-                "QUITT_TWILIO_AUTH_TOKEN": standin.auth_token,
-                "QUITT_TWILIO_API_BASE": standin.base_url,
-            },
-        )
-        stack.start()
-        try:
-            stack.wait_ready(timeout=300)
-            with httpx.Client(base_url=public_url, timeout=60.0) as http:
-                yield WhatsAppStack(stack, standin, http, public_url)
-        finally:
-            stack.stop()
-            for log in sorted((workdir / "logs").glob("*.log")):
-                tail = log.read_text(errors="replace")[-3000:]
-                print(f"\n--- {log.name} (tail) ---\n{tail}", file=sys.stderr)
+            extra_env={"QUITT_ENVIRONMENT": "test", **twilio_env(standin, public_url)},
+        ) as stack,
+        httpx.Client(base_url=public_url, timeout=60.0) as http,
+    ):
+        yield WhatsAppStack(stack, standin, http, public_url)
 
 
 def _plain(texts: list[str]) -> str:
