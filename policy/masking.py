@@ -17,14 +17,18 @@ def mask_date_of_birth(value: date | str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """Mask a phone number, keeping its country and network prefix: "+49151******78"."""
+    """Mask a phone number to its country code and last two digits: "+49******78".
+
+    One rule for logs, the agent API and exports; the fixed width hides the length.
+    """
     prefix = ""
     if value.lower().startswith("whatsapp:"):
         prefix, value = value[:9], value[9:]
     compact = re.sub(r"[\s\-/().]", "", value)
     if len(compact) < 10:
         return prefix + "******" + compact[-2:]
-    return prefix + compact[:6] + "******" + compact[-2:]
+    country = compact[:3] if compact.startswith("+") else ""
+    return prefix + country + "******" + compact[-2:]
 
 
 def mask_iban(value: str) -> str:

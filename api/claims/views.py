@@ -20,20 +20,9 @@ from api.payments import service as payment_service
 from api.payments.schemas import PaymentOut
 from api.promises import service as promise_service
 from api.promises.schemas import PromiseOut
+from policy.masking import mask_phone
 
 router = APIRouter(prefix="/api/claims", tags=["claims"])
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Show only the country prefix and the last three digits of a phone number."""
-    if not phone:
-        return None
-    visible = 3
-    prefix = phone[:3] if phone.startswith("+") else ""
-    hidden = len(phone) - len(prefix) - visible
-    if hidden <= 0:
-        return "*" * len(phone)
-    return f"{prefix}{'*' * hidden}{phone[-visible:]}"
 
 
 def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
@@ -45,7 +34,7 @@ def build_claim_out(*, db_session: Session, claim: Claim) -> ClaimOut:
         debtor=DebtorOut(
             name=claim.debtor.name,
             language=claim.debtor.language,
-            phone=mask_phone(claim.debtor.phone),
+            phone=mask_phone(claim.debtor.phone) if claim.debtor.phone else None,
         ),
         subject=claim.subject,
         due_date=claim.due_date,

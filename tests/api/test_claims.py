@@ -219,7 +219,7 @@ def test_claim_api_shape(
         "id": "stadtwerke-musterstadt",
         "name": "Stadtwerke Musterstadt GmbH",
     }
-    assert body["debtor"] == {"name": "Jana Becker", "language": "de", "phone": "+49********678"}
+    assert body["debtor"] == {"name": "Jana Becker", "language": "de", "phone": "+49******78"}
     assert "1987" not in response.text and "+4915112345678" not in response.text
     assert (body["principal"], body["interest"], body["fees"], body["total"]) == (
         "412.50",
