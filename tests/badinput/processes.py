@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.config import ROOT
+from tests.support.stack import twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign
 from tests.whatsapp.helpers import WEBHOOK
 
@@ -242,18 +244,21 @@ def whatsapp_gateway(stack: object, log: Path) -> Iterator[tuple[GatewayProcess,
     """Run a gateway on the session stack with WhatsApp on, Twilio played by the stand-in."""
     with running_standin() as standin:
         gateway = GatewayProcess(env={}, log=log)
-        gateway.env = stack_gateway_env(
-            stack,
-            QUITT_PUBLIC_URL=gateway.base_url,
-            QUITT_TWILIO_ACCOUNT_SID=standin.account_sid,
-            QUITT_TWILIO_AUTH_TOKEN=standin.auth_token,
-            QUITT_TWILIO_API_BASE=standin.base_url,
-        )
+        gateway.env = stack_gateway_env(stack, **twilio_env(standin, gateway.base_url))
         gateway.start()
         try:
             yield gateway, standin
         finally:
             gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def whatsapp(
+    stack: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[GatewayProcess, TwilioStandIn]]:
+    """Run one more gateway with WhatsApp on, in front of the session stack."""
+    with whatsapp_gateway(stack, tmp_path_factory.mktemp("whatsapp") / "gateway.log") as running:
+        yield running
 
 
 def post_whatsapp(

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -29,7 +28,6 @@ from tests.badinput.processes import (
     GatewayProcess,
     post_whatsapp,
     stack_gateway_env,
-    whatsapp_gateway,
 )
 from tests.support.stack import Gateway
 from tests.support.twilio_standin import TwilioStandIn, webhook_form
@@ -176,15 +174,6 @@ async def test_web_chat_drops_an_oversized_frame_and_keeps_serving(stack: Stack)
         assert await fresh.texts("Hallo")
     finally:
         await fresh.close()
-
-
-@pytest.fixture(scope="module")
-def whatsapp(
-    stack: Stack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[GatewayProcess, TwilioStandIn]]:
-    """Run one more gateway with WhatsApp on, in front of the session stack."""
-    with whatsapp_gateway(stack, tmp_path_factory.mktemp("bad-wa") / "gateway.log") as running:
-        yield running
 
 
 def _address() -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.launcher import Stack
+from tests.badinput.processes import whatsapp  # noqa: F401  (a fixture)
 from tests.support import postgres
 from tests.support.required import REDIS_URL, require_servers
 from tests.support.stack import _free_port, running_stack, seed_database

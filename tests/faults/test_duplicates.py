@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from api.db import make_engine, session_scope
 from api.handoffs.models import Handoff
 from api.launcher import Stack
 from api.promises.models import Promise
-from tests.badinput.processes import GatewayProcess, post_whatsapp, whatsapp_gateway
+from tests.badinput.processes import GatewayProcess, post_whatsapp
 from tests.support.stack import Gateway
 from tests.support.twilio_standin import TwilioStandIn, webhook_form
 from tests.web.conftest import WebDebtor
@@ -179,15 +178,6 @@ async def test_a_socketio_frame_delivered_twice_is_answered_once(
         assert said == 1
     finally:
         await debtor.close()
-
-
-@pytest.fixture(scope="module")
-def whatsapp(
-    stack: Stack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[GatewayProcess, TwilioStandIn]]:
-    """Run one more gateway with WhatsApp on, in front of the session stack."""
-    with whatsapp_gateway(stack, tmp_path_factory.mktemp("dup-wa") / "gateway.log") as running:
-        yield running
 
 
 def test_twilio_retries_of_one_message_sid_are_processed_once(
