@@ -41,7 +41,7 @@ from actions.claims import present_claims, selected_claims
 from actions.context import Turn, policy_named, today
 from actions.escalation import INTENT_REASONS, hand_off
 from actions.formatting import day, money
-from actions.household import parse_amount, parse_dependants
+from actions.household import parse_amount, parse_dependants, unsure
 from actions.identity import identity_expired
 from actions.offers import ask_payment_way, make_offer
 from actions.texts import say, text
@@ -176,7 +176,8 @@ def _declines(turn: Turn, slot: str) -> bool:
     folded = " ".join(turn.text.casefold().split())
     if _DECLINE.search(folded):
         return True
-    if turn.intent != "deny":
+    if turn.intent != "deny" or unsure(turn.text):
+        # "weiß ich nicht genau" is no refusal: the question is asked again.
         return False
     if slot == "afford_dependants":
         return parse_dependants(turn.text) is None

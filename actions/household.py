@@ -112,6 +112,11 @@ def _word_amount(text: str) -> Decimal | None:
     return None
 
 
+def unsure(text: str) -> bool:
+    """Tell whether the answer says the debtor does not know ("weiß nicht", "no idea")."""
+    return _DONT_KNOW.search(" ".join(str(text or "").casefold().split())) is not None
+
+
 def parse_amount(text: str, *, no_means_zero: bool) -> Decimal | None:
     """Return the monthly amount an answer names, or None when it names none."""
     folded = " ".join(str(text or "").casefold().split())
