@@ -59,6 +59,47 @@ def names_pending_amount(turn: Turn) -> bool:
     return agreed is not None and agreed in named_amounts(turn)
 
 
+# A clear yes at the start of the answer to an offer ("go for it, cheers", "Yes, both,
+# please", "Yes, next Friday, the whole lot"): whatever else the classifier made of the
+# rest, it is the debtor's yes unless the same message names other terms or hedges.
+_YES_LEAD = re.compile(
+    r"^\W*(?:ja+|jo+|joa|jap|jep|jup|jawohl|klar|gerne?|ok(?:ay|ey|i)?|passt|einverstanden|"
+    r"genau|alles klar|na gut|gut|machen wir|mach(?:en wir)? das so|abgemacht|super|prima|"
+    r"perfekt|top|yes+|yeah|yea|yep|yup|aye|sure|fine|deal|agreed|go for it|go on|go ahead|"
+    r"sounds good|perfect|great|brilliant|lovely|cool|that'?s fine|that works|do it|"
+    r"book it|record it|correct)\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(aber|jedoch|allerdings|sondern|erst|but|however|unless|only if|nur wenn|"
+    r"instead|stattdessen|lieber|rather|später|later)\b|\?",
+    re.IGNORECASE,
+)
+
+
+def affirms_pending(turn: Turn) -> bool:
+    """Tell whether a message opening with a yes accepts the offer awaiting one.
+
+    Any amount or date it names must be the offer's own; a no, a hedge ("ja, aber erst
+    im Januar") or a question leaves the message to its intent.
+    """
+    pending = turn.slot("pending_offer")
+    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+        return False
+    folded = turn.text.casefold()
+    if _YES_LEAD.search(folded) is None or _HEDGE.search(folded) or _NEGATION.search(folded):
+        return False
+    if turn.intent in ("deny", "dispute", "human_request", "crisis", "insolvency", "bereavement"):
+        return False
+    agreed = pending_amount(pending)
+    count = Decimal(len(pending.get("instalments") or [])) or None
+    if named_amounts(turn) - {agreed, count}:
+        return False
+    named_day = turn.date()
+    due = pending.get("due_date")
+    return named_day is None or (due is not None and named_day.isoformat() == str(due))
+
+
 def refuses_pending_amount(turn: Turn) -> bool:
     """Tell whether the debtor refuses the offer awaiting a yes by naming its amount.
 
@@ -243,7 +284,7 @@ class QuittAction(Action):
                 return events + await select(turn, dispatcher, picked, goal=goal)
         if self.reads_in_context and refuses_pending_amount(turn):
             return events + await decline_pending(turn, dispatcher)
-        if self.reads_in_context and names_pending_amount(turn):
+        if self.reads_in_context and (names_pending_amount(turn) or affirms_pending(turn)):
             # "hm naja gut, dann halt 200": the offer's own amount, said back, is a yes.
             return events + await accept_pending(turn, dispatcher)
         return events + await self.handle(turn, dispatcher)

@@ -51,6 +51,29 @@ _SLANG = {
 _SLANG_WORD = re.compile(r"\b(?:an? |nen |einen |'?n )?(" + "|".join(_SLANG) + r")\b")
 
 
+# The same in words: "thirty a month", "fifty quid a month", "fünfzig Euro im Monat".
+_WORDS_PER_MONTH = re.compile(
+    r"((?:[a-zäöüß]+[- ]){0,2}[a-zäöüß]+)\s+(?:€|eur|euro|euros|quid|bucks|mäuse|maeuse)?\s*"
+    r"(?:im monat|pro monat|monatlich|mtl\.?|den monat|jeden monat|per month|a month"
+    r"|each month|every month|monthly|in the month)(?!\w)"
+)
+
+
+def _words_value(words: str) -> Decimal | None:
+    """Read the number at the end of a few words ("could manage fifty" → 50)."""
+    parts = words.split()
+    for size in (3, 2, 1):
+        tail = parts[-size:] if len(parts) >= size else None
+        if not tail:
+            continue
+        value = parse_english_words(tail) if size > 1 else None
+        if value is None and size == 1:
+            value = parse_german_word(fold_umlauts(tail[0])) or parse_english_words(tail)
+        if value is not None and value >= 2:
+            return Decimal(value)
+    return None
+
+
 def monthly_amount(text: str) -> Decimal | None:
     """Return the amount the debtor names per month ("40 euro im monat"), or None."""
     folded = " ".join(text.casefold().split())
@@ -58,6 +81,10 @@ def monthly_amount(text: str) -> Decimal | None:
     for match in _PER_MONTH.finditer(folded):
         value = parse_decimal(match.group(1))
         if value is not None and value > 0:
+            return value
+    for match in _WORDS_PER_MONTH.finditer(folded):
+        value = _words_value(match.group(1))
+        if value is not None:
             return value
     return None
 

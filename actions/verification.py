@@ -61,6 +61,20 @@ ANSWERED_DURING_CHECK = frozenset(
 )
 
 
+def _holds_answer(tracker: Tracker, text: str) -> bool:
+    """Tell whether a message the classifier read as a question answers the check too.
+
+    "Mein Geburtsdatum gebe ich ungern im Chat an, meine Postleitzahl ist 20249." reads
+    as a privacy question, but it holds the postcode the check asked for: take it.
+    """
+    requested = tracker.get_slot("requested_slot")
+    if requested == "identity_proof":
+        return parse_identity_proof(text) is not None
+    if requested == "claim_reference":
+        return extract_reference(text) is not None
+    return False
+
+
 class ValidateVerifyForm(FormValidationAction):
     """Validates the verification form's answers against the claim's debtor."""
 
@@ -97,7 +111,9 @@ class ValidateVerifyForm(FormValidationAction):
                 SlotSet("claim_reference", STOPPED),
                 SlotSet("identity_proof", STOPPED),
             ]
-        if turn.intent in ANSWERED_DURING_CHECK or reason_intent:
+        if reason_intent or (
+            turn.intent in ANSWERED_DURING_CHECK and not _holds_answer(tracker, turn.text)
+        ):
             # The rules hand off (or check the reason) for these intents mid-check.
             # A question the form does not take as an answer: no events, so Rasa rejects
             # the form and the intent's rule answers, then the check goes on (that action
@@ -118,9 +134,16 @@ class ValidateVerifyForm(FormValidationAction):
         "260000117, born 14/03/1987": the reference question's answer holds the proof too,
         so the debtor is not asked for what they already wrote.
         """
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if tracker.get_slot("requested_slot") == "identity_proof":
+            # The slot's own mapping skips questions; a question holding the answer
+            # (see _holds_answer) is taken here.
+            intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+            if intent in ANSWERED_DURING_CHECK and _holds_answer(tracker, text):
+                return {"identity_proof": text}
+            return {}
         if tracker.get_slot("requested_slot") not in (None, "claim_reference"):
             return {}
-        text = str((tracker.latest_message or {}).get("text") or "")
         reference = extract_reference(text)
         if reference is None:
             return {}

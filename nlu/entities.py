@@ -12,8 +12,9 @@ Values: amounts are decimal strings with two places ("50.00"), dates ISO ("2026-
 ``today`` is a parameter; nothing here reads the clock.
 
 Choices (documented because a debt collector has to agree with them):
-- Only euros. A number next to another currency ("thirty quid", "£30", "50 CHF") is no
-  amount at all, rather than a wrong euro amount.
+- Only euros. A number next to another currency ("£30", "30 pounds", "50 CHF") is no
+  amount at all, rather than a wrong euro amount. Slang for money ("fifty quid", "zwanzig
+  Mäuse") on a euro claim means that much of it: euros.
 - With a euro cue ("50 €", "€75.50", "fünfzig Euro", "50,- €") any size is an amount.
 - Without a cue a number is an amount only when it reads like one: at most four digits,
   no leading zero (phone numbers), not followed by a unit ("10 Tagen", "3 Raten",
@@ -85,10 +86,13 @@ class ExtractedEntity:
 
 # --- Lexicon (folded: lower case, umlauts transliterated) -------------------------------
 
-_EURO = {"€", "eur", "euro", "euros", "eur.", "teuro", "euronen"}
+# Slang for money counts as euros: a claim is in euros, and "fifty quid a month" from a
+# British debtor in Germany, or "zwanzig Mäuse", means that much of it.
+_EURO = {"€", "eur", "euro", "euros", "eur.", "teuro", "euronen", "quid", "bucks", "maeuse",
+         "kroeten", "ocken", "oecken", "tacken"}  # fmt: skip
 _FOREIGN = {
-    "£", "$", "gbp", "usd", "chf", "pound", "pounds", "quid", "dollar", "dollars",
-    "franken", "fr", "fr.", "bucks", "pfund",
+    "£", "$", "gbp", "usd", "chf", "pound", "pounds", "dollar", "dollars",
+    "franken", "fr", "fr.", "pfund",
 }  # fmt: skip
 _CENT = {"cent", "cents", "ct", "ct."}
 _MONTHS = {
@@ -118,7 +122,7 @@ _MONTH_WORD = {"monat", "monats", "monates", "month"}
 _WEEK_WORD = {"woche", "week"}
 _UNITS = {
     "tag": 1, "tage": 1, "tagen": 1, "day": 1, "days": 1,
-    "woche": 7, "wochen": 7, "week": 7, "weeks": 7,
+    "woche": 7, "wochen": 7, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14,
     "monat": 30, "monate": 30, "monaten": 30, "month": 30, "months": 30,
 }  # fmt: skip
 _MONTH_PARTS = {

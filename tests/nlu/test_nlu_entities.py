@@ -49,7 +49,11 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("zwei hundert fünfzig Euro", "de", SUNDAY, {(A, "250.00")}),
     ("ein Euro", "de", SUNDAY, {(A, "1.00")}),
     # --- other currencies are no euro amounts --------------------------------------------
-    ("I can pay thirty quid", "en", SUNDAY, set()),
+    ("I will pay 30 pounds", "en", SUNDAY, set()),
+    # --- slang for money on a euro claim is euros ("fifty quid a month", "20 Mäuse") ----
+    ("I can pay thirty quid", "en", SUNDAY, {(A, "30.00")}),
+    ("fifty bucks a month", "en", SUNDAY, {(A, "50.00")}),
+    ("zwanzig Mäuse im Monat", "de", SUNDAY, {(A, "20.00")}),
     ("I will pay 200 dollars", "en", SUNDAY, set()),
     ("£30 a month", "en", SUNDAY, set()),
     ("50 CHF im Monat", "de", SUNDAY, set()),
@@ -157,6 +161,7 @@ CASES: list[tuple[str, str | None, date, set[tuple[str, str]]]] = [
     ("in einer Woche", "de", SUNDAY, {(D, "2026-11-29")}),
     ("in einem Monat", "de", JAN_31, {(D, "2026-02-28")}),
     ("in two weeks", "en", SUNDAY, {(D, "2026-12-06")}),
+    ("in a fortnight, when my wages come in", "en", SUNDAY, {(D, "2026-12-06")}),
     ("in 10 days", "en", DEC_31, {(D, "2027-01-10")}),
     # --- both ----------------------------------------------------------------------------
     (
