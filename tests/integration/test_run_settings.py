@@ -22,7 +22,7 @@ import pytest
 
 from api.config import ROOT
 from api.launcher import quitt_settings_environment
-from tests.support.stack import _free_port, seed_database
+from tests.support.stack import _free_port, seeded_sqlite, trained_model
 from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, sign, webhook_form
 from tests.support.twilio_voice_standin import Document, call_sid
 
@@ -53,12 +53,9 @@ def test_dotenv_and_environment_reach_the_children(
 @pytest.fixture(scope="module")
 def quitt_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `quitt run` with Twilio settings in its environment only; yield its URL."""
-    model = ROOT / "models" / "quitt.tar.gz"
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: `make test` trains it first")
+    trained_model()
     workdir = tmp_path_factory.mktemp("quitt-run")
-    url = f"sqlite:///{workdir / 'quitt.db'}"
-    seed_database(url)
+    url = seeded_sqlite(workdir)
     port = _free_port()
     public_url = f"https://quitt-{port}.example.org"
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QUITT_")}
