@@ -225,6 +225,8 @@ class Turn:
     verified_this_turn: bool = False
     # The classifier's best intent when it was too unsure to commit (nlu_fallback).
     best_guess: str | None = None
+    # Some message of the debtor's showed its language (a reference or a date does not).
+    language_shown: bool = False
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, domain: dict[str, Any]) -> Turn:
@@ -257,6 +259,12 @@ class Turn:
             idle_minutes=_idle_minutes(tracker.events),
             verified_this_turn=_verified_this_turn(tracker.events),
             best_guess=_best_guess(latest),
+            language_shown=any(
+                _language_entity(e.get("parse_data") or {}) is not None
+                for e in tracker.events
+                if _debtor_message(e)
+            )
+            or _language_entity(latest) is not None,
         )
 
     def slot(self, name: str) -> Any:

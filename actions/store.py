@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.audit import service as audit_service
 from api.claims import service as claims_service
-from api.claims.models import Claim
+from api.claims.models import Claim, Debtor
 from api.config import get_settings
 from api.conversations import service as conversations_service
 from api.db import session_scope
@@ -394,6 +394,16 @@ def _disputed_in(db_session: Session, claim_reference: str, conversation_id: str
             db_session=db_session, claim_reference=claim_reference
         )
     )
+
+
+async def debtor_language(debtor_id: int) -> str | None:
+    """Return the language recorded for a debtor (the claims file's), if any."""
+
+    def work(db_session: Session) -> str | None:
+        debtor = db_session.get(Debtor, debtor_id)
+        return None if debtor is None else debtor.language
+
+    return await _run(work)
 
 
 async def open_handoff(

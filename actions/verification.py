@@ -8,6 +8,7 @@ refused like a locked conversation, before its answer is compared with anything.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +22,7 @@ from actions.base import QuittAction, acknowledge, disclosure, language_events
 from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
 from actions.escalation import INTENT_REASONS, hand_off
-from actions.texts import say
+from actions.texts import LANGUAGES, say
 from api.config import get_settings
 from api.ratelimit import VerificationLimiter, client_keys
 from policy.escalation import detect_triggers
@@ -278,5 +279,15 @@ class ActionVerificationDone(QuittAction):
         """Present the debtor's claims."""
         if not turn.verified:
             return []
+        events: list[EventType] = []
+        debtor_id = turn.slot("debtor_id")
+        if not turn.language_shown and debtor_id is not None:
+            # Nothing the debtor wrote showed a language (a reference, a date): the
+            # language recorded for them with the claim wins over the default.
+            recorded = await store.debtor_language(int(debtor_id))
+            if recorded in LANGUAGES and recorded != turn.language:
+                turn = replace(turn, language=recorded)
+                events.append(SlotSet("language", recorded))
+                await store.set_language(turn.sender_id, turn.channel, recorded)
         say(dispatcher, turn.domain, "utter_verified", turn.language)
-        return await present_claims(turn, dispatcher, goal=turn.slot("goal"))
+        return events + await present_claims(turn, dispatcher, goal=turn.slot("goal"))

@@ -93,11 +93,14 @@ async def come_back(
     domain: dict[str, Any], reference: str, *, sender: str | None = None, **slots: Any
 ) -> Result:
     """The debtor writes again and passes the identity check."""
+    # A language in the slots was shown by the debtor's own words.
+    shown = [{"entity": "language", "value": slots["language"]}] if "language" in slots else []
     tracker = make_tracker(
         text="14.03.1987",
         intent="inform",
         slots=verified_slots(reference, selected=False, **slots),
         sender_id=sender,
+        entities=shown,
     )
     return await run(ActionVerificationDone(), tracker, domain)
 

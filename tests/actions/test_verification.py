@@ -244,7 +244,15 @@ def verified(reference: str, **slots: Any) -> dict[str, Any]:
 
 
 async def done(domain: dict[str, Any], reference: str, **slots: Any) -> Result:
-    tracker = make_tracker(text="14.03.1987", intent="inform", slots=verified(reference, **slots))
+    events = None
+    if "language" in slots:
+        # The conversation's language was shown by an earlier message of the debtor's.
+        opening = user_event("hello there", "greet")
+        opening["parse_data"]["entities"] = [{"entity": "language", "value": slots["language"]}]
+        events = [opening, user_event("14.03.1987", "inform")]
+    tracker = make_tracker(
+        text="14.03.1987", intent="inform", slots=verified(reference, **slots), events=events
+    )
     return await run(ActionVerificationDone(), tracker, domain)
 
 
@@ -391,3 +399,25 @@ async def test_a_privacy_question_without_an_answer_is_left_to_its_rule(
     )
     result = await run(ValidateVerifyForm(), tracker, domain)
     assert result.events == []
+
+
+async def test_a_debtor_who_showed_no_language_gets_their_recorded_one(
+    domain: dict[str, Any],
+) -> None:
+    # Reference and date of birth only: nothing showed a language, so Emily's recorded
+    # English wins over the German default (blind round D, issue 10).
+    who = sender()
+    result = await give_proof(domain, "21.08.1990", who, reference="260000141")
+    assert result.slots["verified"] is True
+    done = await run(
+        ActionVerificationDone(),
+        make_tracker(
+            text="21.08.1990",
+            intent="inform",
+            slots={**result.slots, "disclosed": True, "language": "de"},
+            sender_id=who,
+        ),
+        domain,
+    )
+    assert done.slots["language"] == "en"
+    assert done.text.startswith("Thank you, your identity is confirmed.")
