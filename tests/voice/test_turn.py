@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from api.config import get_settings
 from tests.support.phone_audio import frames, silence
+from tests.support.required import missing
 from tests.support.speech import require_voice, telephone_mulaw
 from voice.audio import telephone_to_model
 from voice.heard import Heard
@@ -35,10 +35,7 @@ MODEL = get_settings().voice_turn_model
 def model() -> SmartTurn:
     """The Smart Turn v3.2 model as `make install` installs it."""
     if MODEL is None or not MODEL.is_file():
-        message = f"{MODEL} is missing: run scripts/install-turn-model.sh"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{MODEL} is missing: run scripts/install-turn-model.sh")
     loaded = turn_model(MODEL)
     assert loaded is not None
     return loaded
