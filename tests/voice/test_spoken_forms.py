@@ -55,6 +55,19 @@ def _values(language: str) -> dict[str, str]:
         for n, (ref, total) in enumerate((("260000117", "412.50"), ("260000133", "95.10")), 1)
     )
     return {
+        # The income and outgoings check (actions/affordability.py).
+        "affordable": euros("120.00"),
+        "dependants": "ohne Unterhaltspflicht" if language == "de" else "no dependants",
+        "energy": euros("90.00"),
+        "food": euros("350.00"),
+        "income": euros("1800.00"),
+        "left": euros("310.00"),
+        "other_debts": euros("0.00"),
+        "outgoings": euros("1490.00"),
+        "protected": euros("1555.00"),
+        "rent": euros("900.00"),
+        "table_date": "1.7.2025" if language == "de" else when(date(2025, 7, 1)),
+        "transport": euros("150.00"),
         "amount": euros("412.50"),
         "balance": euros("300.00"),
         "bic": "COBADEFFXXX",
