@@ -110,16 +110,18 @@ def _cleared() -> list[EventType]:
 
 
 async def floor_not_met(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
-    """The smallest instalment is too much: offer the check once, then hand off."""
-    if turn.slot(OFFERED):
-        return await hand_off(turn, dispatcher, POLICY_LIMIT)
-    say(dispatcher, turn.domain, "utter_affordability_offer", turn.language)
-    return [
-        SlotSet("awaiting", OFFER_CHECK),
-        SlotSet("pending_offer", None),
-        SlotSet(OFFERED, True),
-        SlotSet(ORIGIN, FLOOR),
-    ]
+    """The nearest plan that fits is still too much: a person (CONTRACT §4, policy_limit).
+
+    The check was offered with that nearest plan (`offer_check_with_counter`); a debtor
+    who still cannot pay goes to an agent, who has more room, as the contract says.
+    """
+    return await hand_off(turn, dispatcher, POLICY_LIMIT)
+
+
+def offer_check_with_counter(turn: Turn, dispatcher: CollectingDispatcher) -> None:
+    """Offer the check beside the nearest plan: the debtor said the minimum is too much."""
+    if not turn.slot(OFFERED):
+        say(dispatcher, turn.domain, "utter_affordability_hint", turn.language)
 
 
 def open_check(turn: Turn, dispatcher: CollectingDispatcher, *, origin: str) -> list[EventType]:
@@ -168,7 +170,10 @@ class ActionAffordability(QuittAction):
         """Open the check for the chosen claims (or choose them first)."""
         if not await selected_claims(turn):
             return await present_claims(turn, dispatcher, goal=self.goal(turn))
-        return open_check(turn, dispatcher, origin=ASKED)
+        pending = turn.slot("pending_offer") or {}
+        # Asked for beside the nearest plan: declining it leaves a person, as the floor does.
+        origin = FLOOR if pending.get("hard_counter") else ASKED
+        return open_check(turn, dispatcher, origin=origin)
 
 
 def _declines(turn: Turn, slot: str) -> bool:

@@ -303,6 +303,10 @@ async def make_offer(
         parts.append(text(turn.domain, "utter_plan_hint", turn.language))
     dispatcher.utter_message(text="\n".join(parts))
     say(dispatcher, turn.domain, "utter_confirm_offer", turn.language)
+    if hard:
+        from actions.affordability import offer_check_with_counter  # (builds on this module)
+
+        offer_check_with_counter(turn, dispatcher)
     pending = offer_to_slot(
         decision.offer, references=references, version=decision.policy_version, hard=hard
     )

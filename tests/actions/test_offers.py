@@ -220,6 +220,9 @@ async def test_a_plan_below_the_floor_gets_a_hard_counter(domain: dict[str, Any]
     assert "instalment_below_minimum" in audit.reasons
     assert audit.data["requested"] == {"kind": "instalment_plan", "amount": "10", "date": None}
     assert rows(Handoff, conversation_id=result.tracker.sender_id) == []
+    # Beside the nearest plan, the income and outgoings check is offered (issue 13).
+    assert "Einnahmen und Ausgaben" in result.texts[-1]
+    assert [b["payload"] for b in result.buttons][-1] == "/ask_affordability"
 
 
 async def test_the_counter_is_in_english_too(domain: dict[str, Any]) -> None:
@@ -232,21 +235,12 @@ async def test_the_counter_is_in_english_too(domain: dict[str, Any]) -> None:
     assert "Instalment plan for €295.84" in result.texts[0]
 
 
-async def test_a_second_request_below_the_floor_gets_the_check_once_then_an_agent(
+async def test_a_second_request_below_the_floor_goes_to_an_agent(
     domain: dict[str, Any],
 ) -> None:
-    checked = await offer(domain, "ask_instalments", entities=[amount("10")], counter_offers=1.0)
-    assert checked.slots["awaiting"] == "affordability_offer"
-    assert checked.slots["afford_offered"] is True and checked.slots["pending_offer"] is None
-    assert "Einnahmen und Ausgaben" in checked.text
-    assert rows(Handoff, conversation_id=checked.tracker.sender_id) == []
-    result = await offer(
-        domain,
-        "ask_instalments",
-        entities=[amount("10")],
-        counter_offers=1.0,
-        afford_offered=True,
-    )
+    # CONTRACT §4: the nearest plan was proposed (with the offer of the check); the debtor
+    # still cannot pay it: an agent, who has more room.
+    result = await offer(domain, "ask_instalments", entities=[amount("10")], counter_offers=1.0)
     assert result.slots["handed_off"] is True
     assert result.slots["pending_offer"] is None
     assert "weiter" in result.text and "€" not in result.text
@@ -422,21 +416,9 @@ async def test_yes_without_verification_records_nothing(domain: dict[str, Any]) 
     assert rows(Promise) == []
 
 
-async def test_no_to_a_hard_counter_offers_the_check(domain: dict[str, Any]) -> None:
+async def test_no_to_a_hard_counter_goes_to_an_agent(domain: dict[str, Any]) -> None:
     who, pending = await pending_plan(domain, "10")
     result = await answer(domain, ActionDeny(), who, pending, counter_offers=1.0)
-    assert result.slots["awaiting"] == "affordability_offer"
-    assert [b["payload"] for b in result.buttons] == ["/affirm", "/deny"]
-    assert rows(Handoff, conversation_id=who) == []
-
-
-async def test_no_to_a_hard_counter_after_the_check_goes_to_an_agent(
-    domain: dict[str, Any],
-) -> None:
-    who, pending = await pending_plan(domain, "10")
-    result = await answer(
-        domain, ActionDeny(), who, pending, counter_offers=1.0, afford_offered=True
-    )
     assert result.slots["handed_off"] is True
     [handoff] = rows(Handoff, conversation_id=who)
     assert handoff.reason == "policy_limit"
@@ -484,17 +466,7 @@ async def test_cannot_pay_offers_the_gentlest_options_then_an_agent(
         slots=verified_slots("260000117", counter_offers=1.0),
         sender_id=tracker.sender_id,
     )
-    second = await run(ActionCannotPay(), again, domain)
-    # Even the smallest instalment is too much: the check first, once.
-    assert second.slots["awaiting"] == "affordability_offer"
-    assert rows(Handoff, conversation_id=tracker.sender_id) == []
-    third = make_tracker(
-        text="nein danke, ich kann wirklich nicht",
-        intent="cannot_pay",
-        slots=verified_slots("260000117", counter_offers=1.0, afford_offered=True),
-        sender_id=tracker.sender_id,
-    )
-    last = await run(ActionCannotPay(), third, domain)
+    last = await run(ActionCannotPay(), again, domain)
     assert last.slots["handed_off"] is True
     [handoff] = rows(Handoff, conversation_id=tracker.sender_id)
     assert handoff.reason == "policy_limit"

@@ -31,11 +31,11 @@ def test_german_debtor_below_the_minimum_checks_and_agrees_a_plan_that_fits(
     verify(gateway, who, "260000117", "14.03.1987", "Guten Tag")
     counter = plain(gateway.texts(who, "Ich kann höchstens 10 € im Monat zahlen"))
     assert "kleinsten möglichen Rate von 25,00 €" in counter, counter
-    offered = plain(gateway.texts(who, "nein, das schaffe ich nicht"))
-    assert "Einnahmen und Ausgaben" in offered, offered
+    # Beside the nearest plan, the check is offered; the debtor takes it (the button).
+    assert "Einnahmen und Ausgaben" in counter, counter
     assert not [h for h in gateway.handoffs("queued") if h["sender"] == who]
 
-    opened = plain(gateway.texts(who, "ja, gern"))
+    opened = plain(gateway.texts(who, "/ask_affordability"))
     assert "sieben kurze Fragen" in opened and "Nettoeinkommen" in opened, opened
     summary = _check(
         gateway,
@@ -144,21 +144,25 @@ def test_english_debtor_asks_what_they_can_afford_and_goes_to_an_agent_with_the_
     assert gateway.say(who, "hello?") == []  # a person holds the conversation now
 
 
-def test_declining_the_check_after_the_floor_goes_to_a_person_without_a_statement(
+def test_refusing_the_nearest_plan_goes_to_a_person_and_so_does_declining_the_check(
     gateway: Gateway,
 ) -> None:
-    who = sender()
-    for text in ("Hallo", "260000125"):
-        gateway.texts(who, text)
-    assert "54,92 €" in plain(gateway.texts(who, "28203"))  # verified: the claim explained
-    counter = plain(gateway.texts(who, "Ich kann nur 10 Euro im Monat zahlen"))
-    assert "25,00 €" in counter, counter
-    offered = plain(gateway.texts(who, "nein, das ist zu viel"))
-    assert "Einnahmen und Ausgaben" in offered, offered
-    opened = plain(gateway.texts(who, "ja"))
-    assert "Nettoeinkommen" in opened, opened
-    gateway.texts(who, "1400")
-    stopped = plain(gateway.texts(who, "lieber nicht"))
-    assert "lassen wir die Rechnung" in stopped, stopped
-    [handoff] = [h for h in gateway.handoffs("queued") if h["sender"] == who]
-    assert handoff["reason"] == "policy_limit" and handoff["statement"] is None
+    # CONTRACT §4: the nearest plan that fits, then a person (policy_limit) if the debtor
+    # still cannot pay it; the check offered beside it, declined, ends the same way.
+    for who, after_counter in ((sender(), ["nein, das ist zu viel"]), (sender(), None)):
+        for text in ("Hallo", "260000125"):
+            gateway.texts(who, text)
+        assert "54,92 €" in plain(gateway.texts(who, "28203"))  # verified: the claim explained
+        counter = plain(gateway.texts(who, "Ich kann nur 10 Euro im Monat zahlen"))
+        assert "25,00 €" in counter and "Einnahmen und Ausgaben" in counter, counter
+        if after_counter is None:
+            opened = plain(gateway.texts(who, "/ask_affordability"))
+            assert "Nettoeinkommen" in opened, opened
+            gateway.texts(who, "1400")
+            stopped = plain(gateway.texts(who, "lieber nicht"))
+            assert "lassen wir die Rechnung" in stopped, stopped
+        else:
+            for text in after_counter:
+                gateway.texts(who, text)
+        [handoff] = [h for h in gateway.handoffs("queued") if h["sender"] == who]
+        assert handoff["reason"] == "policy_limit" and handoff["statement"] is None

@@ -109,9 +109,10 @@ def test_offer_below_the_floor_gets_nearest_plan_then_a_human(gateway: Gateway) 
     verify(gateway, who, "260000133", "30.06.1979", "Guten Tag")
     counter = plain(gateway.texts(who, "Ich kann nur 100 € im Monat zahlen"))
     assert "200,00 €" in counter and "24 Monatsraten" in counter, counter
-    # Still too much: the income and outgoings check is offered; without it, a person.
-    assert "Einnahmen und Ausgaben" in gateway.texts(who, "nein, das schaffe ich nicht")
-    gateway.texts(who, "lieber nicht")
+    # The income and outgoings check is offered beside it (issue 13); still too much: a
+    # person (CONTRACT §4).
+    assert "Einnahmen und Ausgaben" in counter, counter
+    gateway.texts(who, "nein, das schaffe ich nicht")
     reasons = {h["reason"] for h in gateway.handoffs("queued") if h["sender"] == who}
     assert reasons == {"policy_limit"}
     assert gateway.claim("260000133")["promises"] == []
