@@ -58,8 +58,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _rows(connection: Connection) -> Iterator[tuple[str, str, str, str]]:
-    """Yield (table, column, row key, text) for every non-empty value in the database."""
+def _rows(connection: Connection) -> Iterator[tuple[str, str, str, str, bool]]:
+    """Yield (table, column, row key, text, whether a time) for every non-empty value."""
     metadata = MetaData()
     metadata.reflect(bind=connection)
     for table in metadata.sorted_tables:
@@ -70,7 +70,9 @@ def _rows(connection: Connection) -> Iterator[tuple[str, str, str, str]]:
             for column in table.columns:
                 value = row[column.name]
                 if value is not None and value != "":
-                    yield table.name, column.name, key, _text(value)
+                    # (Rasa's tracker keeps its times as floats.)
+                    temporal = isinstance(value, datetime | date | float)
+                    yield table.name, column.name, key, _text(value), temporal
 
 
 def scan(connection: Connection, needles: Mapping[str, Sequence[str]]) -> list[Trace]:
@@ -84,10 +86,14 @@ def scan(connection: Connection, needles: Mapping[str, Sequence[str]]) -> list[T
             connections.append(engine.connect())
         traces = []
         for each in connections:
-            for table, column, key, value in _rows(each):
+            for table, column, key, value, temporal in _rows(each):
                 folded = value.casefold()
                 traces += [
-                    Trace(table, column, key, kind) for kind, needle in lowered if needle in folded
+                    Trace(table, column, key, kind)
+                    for kind, needle in lowered
+                    # A time holds only a date of a person ("…T23:10:11.528203" is no
+                    # postcode 28203): digits alone are never looked for in one.
+                    if needle in folded and not (temporal and needle.isdigit())
                 ]
         return traces
     finally:

@@ -30,7 +30,8 @@ def test_every_item_is_well_formed() -> None:
     assert "greet" in intents and "affirm" in intents
     for conversation in judgement.load_conversations():
         clone_turns = " ".join(conversation.turns)
-        assert "{ref}" in clone_turns, conversation.id
+        # A debtor with two claims may verify with the second one ({ref2}).
+        assert "{ref}" in clone_turns or "{ref2}" in clone_turns, conversation.id
 
 
 def test_clones_keep_the_claim_and_change_reference_and_name() -> None:
