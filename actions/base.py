@@ -46,10 +46,18 @@ _NEGATION = re.compile(
 _NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*(?:,\d{1,2})?(?![\d.,]\d)")
 
 
+def offer_awaiting_yes(turn: Turn) -> dict[str, Any] | None:
+    """Return the verified debtor's offer that awaits a yes, if there is one."""
+    pending = turn.slot("pending_offer")
+    if turn.verified and turn.slot("awaiting") == "confirm_offer" and pending:
+        return dict(pending)
+    return None
+
+
 def names_pending_amount(turn: Turn) -> bool:
     """Tell whether the debtor accepts the offer awaiting a yes by naming its amount."""
-    pending = turn.slot("pending_offer")
-    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+    pending = offer_awaiting_yes(turn)
+    if pending is None:
         return False
     if turn.intent in ("deny", "dispute", "human_request", "crisis") or _NEGATION.search(
         turn.text.casefold()
@@ -83,8 +91,8 @@ def affirms_pending(turn: Turn) -> bool:
     Any amount or date it names must be the offer's own; a no, a hedge ("ja, aber erst
     im Januar") or a question leaves the message to its intent.
     """
-    pending = turn.slot("pending_offer")
-    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+    pending = offer_awaiting_yes(turn)
+    if pending is None:
         return False
     folded = turn.text.casefold()
     if _YES_LEAD.search(folded) is None or _HEDGE.search(folded) or _NEGATION.search(folded):
@@ -106,8 +114,8 @@ def refuses_pending_amount(turn: Turn) -> bool:
     "Nein, 200 im Monat schaffe ich nicht": the offer's own amount with a no is a no,
     never a new request for the same plan.
     """
-    pending = turn.slot("pending_offer")
-    if not (turn.verified and turn.slot("awaiting") == "confirm_offer" and pending):
+    pending = offer_awaiting_yes(turn)
+    if pending is None:
         return False
     agreed = pending_amount(pending)
     return (

@@ -356,14 +356,9 @@ async def test_nothing_happens_before_verification(domain: dict[str, Any]) -> No
     assert result.events == [] and result.messages == []
 
 
-async def test_a_question_that_holds_the_postcode_answers_the_check(
-    domain: dict[str, Any],
-) -> None:
-    # Read as a privacy question, the slot's own mapping skips it; the postcode in it
-    # still answers the check (blind round D, issue 10).
-    who = sender()
-    text = "Mein Geburtsdatum gebe ich ungern im Chat an, meine Postleitzahl ist 20249."
-    tracker = make_tracker(
+def question_tracker(text: str, who: str) -> Any:
+    """The check asks for the proof; the classifier reads the answer as a privacy question."""
+    return make_tracker(
         text=text,
         intent="ask_privacy",
         slots={
@@ -375,7 +370,15 @@ async def test_a_question_that_holds_the_postcode_answers_the_check(
         sender_id=who,
         active_loop={"name": "verify_form"},
     )
-    result = await run(ValidateVerifyForm(), tracker, domain)
+
+
+async def test_a_question_that_holds_the_postcode_answers_the_check(
+    domain: dict[str, Any],
+) -> None:
+    # Read as a privacy question, the slot's own mapping skips it; the postcode in it
+    # still answers the check (blind round D, issue 10).
+    text = "Mein Geburtsdatum gebe ich ungern im Chat an, meine Postleitzahl ist 20249."
+    result = await run(ValidateVerifyForm(), question_tracker(text, sender()), domain)
     assert result.slots["verified"] is True
     assert result.slots["identity_proof"] == "checked"
 
@@ -383,21 +386,8 @@ async def test_a_question_that_holds_the_postcode_answers_the_check(
 async def test_a_privacy_question_without_an_answer_is_left_to_its_rule(
     domain: dict[str, Any],
 ) -> None:
-    who = sender()
     text = "Warum brauchen Sie mein Geburtsdatum?"
-    tracker = make_tracker(
-        text=text,
-        intent="ask_privacy",
-        slots={
-            "disclosed": True,
-            "requested_slot": "identity_proof",
-            "claim_reference": "260000117",
-        },
-        events=[user_event(text, "ask_privacy")],
-        sender_id=who,
-        active_loop={"name": "verify_form"},
-    )
-    result = await run(ValidateVerifyForm(), tracker, domain)
+    result = await run(ValidateVerifyForm(), question_tracker(text, sender()), domain)
     assert result.events == []
 
 
