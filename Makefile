@@ -24,7 +24,7 @@ help:
 	@echo "make bench-judgement  blind sets: false handoffs, escalation recall and reason, crisis help, intents, whole conversations"
 	@echo "make bench-import  100,000 claims (CSV and JSON) on SQLite and PostgreSQL: time, peak memory, re-import"
 
-$(APP): requirements/app.lock requirements/build.lock scripts/make-venv.sh
+$(APP): requirements/app.lock requirements/build.lock scripts/make-venv.sh pyproject.toml
 	scripts/make-venv.sh app
 
 $(RASA_RT): requirements/rasa.lock scripts/make-venv.sh
@@ -65,7 +65,7 @@ lint: $(APP)
 	.venv/bin/lint-imports
 
 typecheck: $(APP)
-	.venv/bin/mypy policy api
+	.venv/bin/mypy policy domain api
 
 rasa-validate: $(RASA_RT)
 	scripts/rasa.sh data validate --config bot/config.yml --domain bot/domain --data bot/data

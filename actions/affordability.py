@@ -45,7 +45,7 @@ from actions.household import parse_amount, parse_dependants, unsure
 from actions.identity import identity_expired
 from actions.offers import ask_payment_way, make_offer
 from actions.texts import say, text
-from api.config import get_settings
+from domain.config import get_settings
 from policy.affordability import MAX_AMOUNT, MAX_DEPENDANTS, Assessment, Household, assess
 from policy.escalation import detect_triggers
 from policy.pfaendung import PfaendungTable, load_table

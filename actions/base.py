@@ -17,7 +17,7 @@ from actions.escalation import hand_off, safety_net
 from actions.identity import expire_identity
 from actions.offers import accept_pending, ask_payment_way, payment_goal
 from actions.texts import say, text
-from api.config import get_settings
+from domain.config import get_settings
 from policy.escalation import detect_triggers
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES
-from api.config import get_settings
+from domain.config import get_settings
 from policy.config import CreditorPolicy, PolicyBook, load_policies
 
 # A claim reference: 6-20 letters/digits (with - or /) holding at least 5 digits,

@@ -45,7 +45,7 @@ from actions.offers import (
 )
 from actions.terms import asks_for_plan, monthly_amount
 from actions.texts import LANGUAGES, say
-from api.config import get_settings
+from domain.config import get_settings
 from policy.escalation import detect_triggers
 
 _REPLIES = {

@@ -17,7 +17,7 @@ from actions.formatting import day, money, percent
 from actions.store import ClaimView
 from actions.terms import asks_for_plan, monthly_amount, plan_months
 from actions.texts import say, text
-from api.config import get_settings
+from domain.config import get_settings
 from policy import reasons as r
 from policy.config import CreditorPolicy
 from policy.decisions import Decision, Instalment, Offer

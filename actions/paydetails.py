@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from actions.context import Turn
 from actions.formatting import day, money
 from actions.texts import text
-from api.config import Settings
-from api.paydetails import links
-from api.paydetails.details import PaymentBlock, PaymentDetails
+from domain.config import Settings
+from domain.paydetails import links
+from domain.paydetails.details import PaymentBlock, PaymentDetails
 from policy.bankdetails import grouped
 
 

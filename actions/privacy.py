@@ -16,9 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import QuittAction
 from actions.context import Turn
 from actions.texts import say
-from api.config import get_settings
-from api.db import session_scope
-from api.privacy import requests as privacy_requests
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.privacy import requests as privacy_requests
 
 _ERASURE = re.compile(
     r"l(ö|oe|o)sch|vergess|vergiss|entfern|delet|erase|erasure|remov|forget|forgotten|wipe|"

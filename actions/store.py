@@ -16,21 +16,21 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.claims import service as claims_service
-from api.claims.models import Claim, Debtor
-from api.config import get_settings
-from api.conversations import service as conversations_service
-from api.db import session_scope
-from api.disputes import service as disputes_service
-from api.handoffs import service as handoffs_service
-from api.paydetails import details as paydetails
-from api.paydetails.accounts import agency_account
-from api.paydetails.details import PaymentDetails
-from api.payments import ledger
-from api.privacy import erase as privacy_erasure
-from api.promises import service as promises_service
-from api.promises.models import Promise
+from domain.audit import service as audit_service
+from domain.claims import service as claims_service
+from domain.claims.models import Claim, Debtor
+from domain.config import get_settings
+from domain.conversations import service as conversations_service
+from domain.db import session_scope
+from domain.disputes import service as disputes_service
+from domain.handoffs import service as handoffs_service
+from domain.paydetails import details as paydetails
+from domain.paydetails.accounts import agency_account
+from domain.paydetails.details import PaymentDetails
+from domain.payments import ledger
+from domain.privacy import erase as privacy_erasure
+from domain.promises import service as promises_service
+from domain.promises.models import Promise
 from policy.decisions import Decision, Offer
 
 T = TypeVar("T")

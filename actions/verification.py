@@ -23,8 +23,8 @@ from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
 from actions.escalation import INTENT_REASONS, hand_off
 from actions.texts import LANGUAGES, say
-from api.config import get_settings
-from api.ratelimit import VerificationLimiter, client_keys
+from domain.config import get_settings
+from domain.ratelimit import VerificationLimiter, client_keys
 from policy.escalation import detect_triggers
 from policy.identity import (
     VERIFICATION_RATE_LIMITED,

@@ -18,10 +18,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from api.config import get_settings
-from api.db import get_engine
 from api.db.migrate import alembic_config
-from api.errors import QuittError
+from domain.config import get_settings
+from domain.db import get_engine
+from domain.errors import QuittError
 
 Subparsers = Any  # argparse._SubParsersAction, which has no public name
 Registrar = Callable[[Subparsers], None]

@@ -1,10 +1,9 @@
-"""The domain's exceptions and the one handler that turns them into HTTP answers."""
+"""The one handler that turns the domain's exceptions (`domain.errors`) into HTTP answers."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
+
+from domain.errors import QuittError, RateLimited, Unauthorized, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -25,60 +26,6 @@ DATABASE_UNAVAILABLE = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
-
-
-class QuittError(Exception):
-    """Base of every error the domain raises on purpose."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(QuittError):
-    """A requested object does not exist."""
-
-    status_code = 404
-
-
-class Conflict(QuittError):
-    """The request clashes with stored state (duplicate, wrong state)."""
-
-    status_code = 409
-
-
-class ValidationFailed(QuittError):
-    """Input was refused; `errors` lists every problem found."""
-
-    status_code = 422
-
-    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.errors = list(errors) or [message]
-
-
-class Unauthorized(QuittError):
-    """Missing, wrong or expired credentials."""
-
-    status_code = 401
-
-
-class Forbidden(QuittError):
-    """Authenticated but not allowed."""
-
-    status_code = 403
-
-
-class RateLimited(QuittError):
-    """Too many attempts; try again after `retry_after` seconds."""
-
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class ErrorBody(BaseModel):

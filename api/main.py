@@ -28,7 +28,6 @@ from api.channels.socketio import mount_webchat
 from api.channels.whatsapp import runtime as whatsapp_runtime
 from api.channels.whatsapp.views import router as whatsapp_router
 from api.claims.views import router as claims_router
-from api.config import get_settings
 from api.console.router import router as console_router
 from api.db import SessionDep
 from api.dialogue.service import Gateway
@@ -44,6 +43,7 @@ from api.reminders import sweeper as reminders_sweeper
 from api.reminders.views import router as reminders_router
 from api.sentiment import build_detector
 from api.web.views import router as web_router
+from domain.config import get_settings
 from voice.routes import router as voice_router
 from voice.stt import build_engine
 

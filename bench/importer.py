@@ -49,10 +49,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from api.claims import csvfile
-from api.config import ROOT
-from api.db import make_engine
 from api.db.migrate import upgrade
+from domain.claims import csvfile
+from domain.config import ROOT
+from domain.db import make_engine
 
 POSTGRES_URL = os.environ.get(
     "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

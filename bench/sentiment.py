@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from api.config import ROOT, get_settings
 from api.sentiment import LABELS, EmbeddingDetector, Reading, classifier
 from api.sentiment.dataset import Example, load_examples
 from api.sentiment.embedding import ITERATIONS, L2
+from domain.config import ROOT, get_settings
 from policy.sentiment import SentimentThresholds, escalation_decision
 
 TRAIN = ROOT / "data" / "sentiment" / "train.jsonl"

@@ -18,6 +18,7 @@ RUN python -m venv /opt/venv && /opt/venv/bin/pip install --upgrade pip
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY api/ api/
+COPY domain/ domain/
 COPY actions/ actions/
 COPY policy/ policy/
 COPY nlu/ nlu/
@@ -35,9 +36,10 @@ RUN groupadd --system --gid 10001 quitt \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The source tree as well, on PYTHONPATH: the code then finds alembic.ini, the
-# shipped policy and the demo claims where it does in a checkout (api.config.ROOT).
+# shipped policy and the demo claims where it does in a checkout (domain.config.ROOT).
 COPY alembic.ini ./
 COPY api/ api/
+COPY domain/ domain/
 COPY actions/ actions/
 COPY policy/ policy/
 COPY nlu/ nlu/

@@ -48,12 +48,12 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.claims import service as claims_service  # noqa: E402
-from api.db import make_engine, session_scope  # noqa: E402
 from api.db.migrate import upgrade  # noqa: E402
 from api.launcher import Stack  # noqa: E402
-from api.promises.models import Promise  # noqa: E402
 from api.rasa.client import rendezvous_order  # noqa: E402
+from domain.claims import service as claims_service  # noqa: E402
+from domain.db import make_engine, session_scope  # noqa: E402
+from domain.promises.models import Promise  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "QUITT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

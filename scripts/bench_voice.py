@@ -49,7 +49,7 @@ from num2words import num2words
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.config import get_settings  # noqa: E402
+from domain.config import get_settings  # noqa: E402
 from nlu.entities import extract_entities  # noqa: E402
 from tests.support.speech import VOICES, missing_voice, telephone_mulaw  # noqa: E402
 from voice.audio import telephone_to_model  # noqa: E402

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.config import ROOT
-from api.db import make_engine
 from api.db.migrate import upgrade
+from domain.config import ROOT
+from domain.db import make_engine
 from tests.support.postgres import fresh_schema
 from tests.support.required import POSTGRES_URL
 

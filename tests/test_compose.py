@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.config import ROOT, Settings
+from domain.config import ROOT, Settings
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENDPOINTS_FILE = ROOT / "docker" / "endpoints.yml"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from api.config import Settings, get_settings
-from api.db import session_scope
+from domain.config import Settings, get_settings
+from domain.db import session_scope
 from voice import service as voice_service
 from voice.calls import CallsClient
 from voice.session import CallSession

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from api.channels.whatsapp import signature
-from api.config import get_settings
-from api.db import session_scope
-from api.errors import ValidationFailed
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.errors import ValidationFailed
 from policy.masking import mask_phone
 from voice import service as voice_service
 from voice import speech_text

@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.claims.models import Debtor
-from api.conversations import service as conversations_service
-from api.conversations.models import Message
-from api.db.columns import utcnow
-from api.handoffs import service as handoffs_service
-
-from .models import VoiceCall
+from domain.audit import service as audit_service
+from domain.calls.models import VoiceCall
+from domain.claims.models import Debtor
+from domain.conversations import service as conversations_service
+from domain.conversations.models import Message
+from domain.db.columns import utcnow
+from domain.handoffs import service as handoffs_service
 
 CHANNEL: Final = "voice"
 GERMAN_PREFIXES: Final = ("+49", "+43", "+41")

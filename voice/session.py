@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from api.config import Settings
-from api.db import session_scope
 from api.dialogue.service import UNSURE_TRANSCRIPT, Gateway, Inbound, handle_inbound
+from domain.config import Settings
+from domain.db import session_scope
 from policy.masking import mask_phone
 from voice import inputs, speech_text
 from voice import service as voice_service

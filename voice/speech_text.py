@@ -27,7 +27,7 @@ from typing import Any, Final
 import yaml
 from num2words import num2words
 
-from api import catalogue
+from domain import catalogue
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
 SPOKEN_FORMS_FILE = Path(__file__).with_name("spoken_forms.yml")

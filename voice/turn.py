@@ -28,7 +28,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 
-from api.config import Settings
+from domain.config import Settings
 from voice.audio import telephone_to_model
 from voice.heard import Heard
 from voice.smart_turn import TurnModel, probability_async

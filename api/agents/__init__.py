@@ -1,1 +1,1 @@
-"""Console users (agents, supervisors) and their authentication."""
+"""The console users' routes, the current-user dependency and `quitt agents`."""

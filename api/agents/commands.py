@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from api.agents import service as agent_service
-from api.agents.models import AGENT_ROLES
-from api.db import session_scope
+from domain.agents import service as agent_service
+from domain.agents.models import AGENT_ROLES
+from domain.db import session_scope
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.agents import service as agent_service
-from api.agents.models import Agent
-from api.agents.security import LoginRateLimiter, decode_access_token
 from api.db import SessionDep
-from api.errors import Unauthorized
+from domain.agents import service as agent_service
+from domain.agents.models import Agent
+from domain.agents.security import LoginRateLimiter, decode_access_token
+from domain.errors import Unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
 

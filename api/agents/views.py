@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.agents import service as agent_service
 from api.agents.dependencies import LoginLimiter
-from api.agents.schemas import LoginIn, TokenOut
-from api.agents.security import create_access_token
 from api.db import SessionDep
-from api.errors import Unauthorized
+from domain.agents import service as agent_service
+from domain.agents.schemas import LoginIn, TokenOut
+from domain.agents.security import create_access_token
+from domain.errors import Unauthorized
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -31,8 +31,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.channels.whatsapp.models import ChannelEvent
-from api.db.columns import utcnow
+from domain.db.columns import utcnow
+from domain.whatsapp.models import ChannelEvent
 
 # Longer than the gateway's worst turn (sentiment, Rasa send and a follow-up intent).
 IN_FLIGHT: Final = timedelta(seconds=75)

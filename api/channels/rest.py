@@ -27,11 +27,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 
 from api.channels import dedup
-from api.config import get_settings
-from api.db import session_scope
 from api.dialogue.service import MAX_MESSAGE_CHARS, Inbound, clean_text, handle_inbound
-from api.errors import Conflict, Unauthorized
-from api.ratelimit import METADATA_KEY, ip_key
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.errors import Conflict, Unauthorized
+from domain.ratelimit import METADATA_KEY, ip_key
 
 router = APIRouter(tags=["channels"])
 CHANNEL: Final = "rest"

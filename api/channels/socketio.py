@@ -22,7 +22,7 @@ turns that were ready while the page was reloading. A client without storage
 asks for the recent transcript with `session_request` {session_id,
 "history": true}; those turns come as `bot_uttered` marked
 `metadata.history`: only while the conversation is verified, and only turns
-younger than an identity check lasts (`api.privacy.replay`).
+younger than an identity check lasts (`domain.privacy.replay`).
 
 Typing. rasa-webchat shows its typing dots only while it delays a message it
 has already received, not while the server works. So the gateway also emits
@@ -58,10 +58,6 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from api.channels import dedup
-from api.config import get_settings
-from api.conversations.models import Message
-from api.db import session_scope
-from api.db.columns import utcnow
 from api.dialogue.agents import take_undelivered
 from api.dialogue.service import (
     MAX_MESSAGE_CHARS,
@@ -72,9 +68,13 @@ from api.dialogue.service import (
     handle_inbound,
 )
 from api.events.bus import conversation_topic
-from api.privacy import replay
-from api.ratelimit import METADATA_KEY, ip_key
 from api.web import texts
+from domain.config import get_settings
+from domain.conversations.models import Message
+from domain.db import session_scope
+from domain.db.columns import utcnow
+from domain.privacy import replay
+from domain.ratelimit import METADATA_KEY, ip_key
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def _recent_turns(sender: str, limit: int) -> list[BotUttered]:
             _transcript_turn(
                 m.author, m.text, (m.data or {}).get("buttons"), (m.data or {}).get("image")
             )
-            # Verified now, and no older than an identity check lasts (api.privacy.replay).
+            # Verified now, and no older than an identity check lasts (domain.privacy.replay).
             for m in replay.replayable_turns(db_session=db_session, sender_id=sender, limit=limit)
             if m.direction == "out"
         ]

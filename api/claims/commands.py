@@ -18,9 +18,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from api.claims import importer
-from api.claims import service as claim_service
-from api.db import session_scope
+from domain.claims import importer
+from domain.claims import service as claim_service
+from domain.db import session_scope
 
 
 @contextmanager

@@ -6,20 +6,20 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from api.agents.dependencies import CurrentAgent
-from api.claims import service as claim_service
-from api.claims.models import Claim
-from api.claims.schemas import ClaimOut, CreditorOut, DebtorOut
 from api.db import SessionDep
-from api.disputes import service as dispute_service
-from api.disputes.schemas import DisputeOut
-from api.errors import NotFound
-from api.handoffs import service as handoff_service
-from api.handoffs.schemas import HandoffOut
-from api.payments import ledger as payment_ledger
-from api.payments import service as payment_service
-from api.payments.schemas import PaymentOut
-from api.promises import service as promise_service
-from api.promises.schemas import PromiseOut
+from domain.claims import service as claim_service
+from domain.claims.models import Claim
+from domain.claims.schemas import ClaimOut, CreditorOut, DebtorOut
+from domain.disputes import service as dispute_service
+from domain.disputes.schemas import DisputeOut
+from domain.errors import NotFound
+from domain.handoffs import service as handoff_service
+from domain.handoffs.schemas import HandoffOut
+from domain.payments import ledger as payment_ledger
+from domain.payments import service as payment_service
+from domain.payments.schemas import PaymentOut
+from domain.promises import service as promise_service
+from domain.promises.schemas import PromiseOut
 from policy.masking import mask_phone
 
 router = APIRouter(prefix="/api/claims", tags=["claims"])

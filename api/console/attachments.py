@@ -14,15 +14,15 @@ from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
-from api.channels.whatsapp import service as whatsapp_service
 from api.channels.whatsapp.client import Media, TwilioClient, TwilioError
-from api.channels.whatsapp.models import Attachment
-from api.db import session_scope
 from api.dialogue.agents import Acting
-from api.errors import NotFound, QuittError
-from api.handoffs.models import Handoff
+from domain.db import session_scope
+from domain.errors import NotFound, QuittError
+from domain.handoffs.models import Handoff
+from domain.whatsapp import service as whatsapp_service
+from domain.whatsapp.models import Attachment
 
-from . import service as console_service
+from . import access as console_access
 from .schemas import AlertOut, AttachmentOut
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ async def open_attachment(
 
     def find() -> tuple[str, AttachmentOut, str | None]:
         with session_scope() as db_session:
-            handoff = console_service.visible_handoff(
+            handoff = console_access.visible_handoff(
                 db_session=db_session, handoff_id=handoff_id, agent=agent
             )
             attachment = whatsapp_service.get_attachment(

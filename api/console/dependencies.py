@@ -9,9 +9,9 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.agents.dependencies import get_current_agent
-from api.db import session_scope
-from api.db.columns import utcnow
 from api.dialogue.agents import Acting
+from domain.db import session_scope
+from domain.db.columns import utcnow
 
 _bearer = HTTPBearer(auto_error=False)
 

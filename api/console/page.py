@@ -13,8 +13,8 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.config import ROOT
-from api.errors import NotFound
+from domain.config import ROOT
+from domain.errors import NotFound
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
 CHART_BUNDLE: Final = ROOT / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"

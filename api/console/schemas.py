@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.db.schemas import Money
-from api.disputes.schemas import DisputeOut
-from api.promises.schemas import PromiseOut
+from domain.db.schemas import Money
+from domain.disputes.schemas import DisputeOut
+from domain.promises.schemas import PromiseOut
 
 
 class _In(BaseModel):

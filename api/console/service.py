@@ -1,7 +1,6 @@
 """What the console reads: the visible queue, one handoff in full, canned replies.
 
-Visibility: supervisors see every handoff; agents see the open queue (queued
-handoffs) and the handoffs they hold or held.
+Who may see which handoff is `access`.
 """
 
 from __future__ import annotations
@@ -15,21 +14,22 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.conversations import service as conversation_service
-from api.conversations.models import Message
-from api.db.columns import utcnow
 from api.dialogue.agents import Acting, message_view, notes
-from api.disputes import service as dispute_service
-from api.disputes.schemas import DisputeOut
-from api.errors import Forbidden, NotFound, ValidationFailed
-from api.handoffs import service as handoff_service
-from api.handoffs.models import ACTIVE_STATES, Handoff
-from api.promises import service as promise_service
-from api.promises.schemas import PromiseOut
+from domain.claims import service as claim_service
+from domain.conversations import service as conversation_service
+from domain.conversations.models import Message
+from domain.db.columns import utcnow
+from domain.disputes import service as dispute_service
+from domain.disputes.schemas import DisputeOut
+from domain.errors import ValidationFailed
+from domain.handoffs import service as handoff_service
+from domain.handoffs.models import ACTIVE_STATES, Handoff
+from domain.promises import service as promise_service
+from domain.promises.schemas import PromiseOut
 
 from . import attachments as console_attachments
 from . import whatsapp as whatsapp_console
+from .access import can_see, visible_handoff
 from .schemas import (
     CannedReplyOut,
     ClaimSummaryOut,
@@ -44,11 +44,6 @@ CANNED_FILE = Path(__file__).with_name("canned.yml")
 LANGUAGES = ("de", "en")
 # How far back the queue looks for the debtor's latest sentiment reading.
 SENTIMENT_LOOKBACK = 20
-
-
-def can_see(handoff: Handoff, agent: Acting) -> bool:
-    """Tell whether the agent may see this handoff and its conversation."""
-    return agent.supervisor or handoff.state == "queued" or handoff.assigned_agent_id == agent.id
 
 
 def _waiting_seconds(handoff: Handoff, now: datetime) -> int:
@@ -107,16 +102,6 @@ def queue(*, db_session: Session, agent: Acting, now: datetime | None = None) ->
             )
         )
     return items
-
-
-def visible_handoff(*, db_session: Session, handoff_id: int, agent: Acting) -> Handoff:
-    """Get a handoff the agent may see, or raise NotFound / Forbidden."""
-    handoff = handoff_service.get(db_session=db_session, handoff_id=handoff_id)
-    if handoff is None:
-        raise NotFound(f"handoff {handoff_id} not found")
-    if not can_see(handoff, agent):
-        raise Forbidden(f"handoff {handoff_id} is held by another agent")
-    return handoff
 
 
 def claim_summary(*, db_session: Session, reference: str) -> ClaimSummaryOut | None:

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse, Response
 
 from api.agents.dependencies import CurrentAgent
 from api.channels.whatsapp.runtime import WhatsAppRuntime
-from api.db import SessionDep, session_scope
+from api.db import SessionDep
 from api.dialogue import agents as agent_ops
 from api.events.bus import EventBus
 from api.rasa.client import RasaClient
+from domain.db import session_scope
 
+from . import access as console_access
 from . import attachments as console_attachments
 from . import service as console_service
 from . import whatsapp as whatsapp_console
@@ -119,7 +121,7 @@ async def add_note(
     def check() -> None:
         """Refuse handoffs the agent may not see."""
         with session_scope() as db_session:
-            console_service.visible_handoff(
+            console_access.visible_handoff(
                 db_session=db_session, handoff_id=handoff_id, agent=agent
             )
 

@@ -17,23 +17,23 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.channels.whatsapp import service as whatsapp_service
 from api.channels.whatsapp import templates as whatsapp_templates
 from api.channels.whatsapp.client import TwilioClient, TwilioError
-from api.claims import service as claim_service
-from api.config import Settings, get_settings
-from api.conversations import service as conversation_service
-from api.conversations.models import Conversation
-from api.db import session_scope
 from api.dialogue.agents import Acting, message_view
-from api.errors import Conflict, Forbidden, QuittError, ValidationFailed
 from api.events.bus import CONSOLE, EventBus
-from api.handoffs.models import Handoff
+from domain.claims import service as claim_service
+from domain.config import Settings, get_settings
+from domain.conversations import service as conversation_service
+from domain.conversations.models import Conversation
+from domain.db import session_scope
+from domain.errors import Conflict, Forbidden, QuittError, ValidationFailed
+from domain.handoffs.models import Handoff
+from domain.whatsapp import service as whatsapp_service
 from policy.config import CreditorPolicy, PolicyBook, load_policies
 from policy.contact import may_contact, next_contact_window
 from policy.masking import mask_phone
 
-from . import service as console_service
+from . import access as console_access
 from .schemas import TemplateOptionOut, WhatsAppStateOut
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def state(
 
 def _held(db_session: Session, handoff_id: int, agent: Acting) -> Handoff:
     """Get a handoff the agent holds (or a supervisor acts on), or raise."""
-    handoff = console_service.visible_handoff(
+    handoff = console_access.visible_handoff(
         db_session=db_session, handoff_id=handoff_id, agent=agent
     )
     if handoff.state != "assigned":
@@ -216,7 +216,7 @@ async def check_free_text(*, bus: EventBus, handoff_id: int, agent: Acting, now:
 
     def work() -> ChannelRefused | None:
         with session_scope() as db_session:
-            handoff = console_service.visible_handoff(
+            handoff = console_access.visible_handoff(
                 db_session=db_session, handoff_id=handoff_id, agent=agent
             )
             if handoff.assigned_agent_id != agent.id and not agent.supervisor:

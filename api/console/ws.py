@@ -18,12 +18,12 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.agents import service as agent_service
-from api.agents.security import decode_access_token
-from api.db import session_scope
 from api.dialogue.agents import Acting
-from api.errors import Unauthorized
 from api.events.bus import CONSOLE, EventBus
+from domain.agents import service as agent_service
+from domain.agents.security import decode_access_token
+from domain.db import session_scope
+from domain.errors import Unauthorized
 
 from . import service as console_service
 

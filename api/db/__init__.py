@@ -1,21 +1,28 @@
-"""The data layer: declarative base, engine, sessions and migrations."""
+"""The gateway's side of the database: the request-scoped session and `quitt db`.
 
-from api.db.core import (
-    Base,
-    SessionDep,
-    SessionLocal,
-    get_engine,
-    get_session,
-    make_engine,
-    session_scope,
-)
+The engine, the sessions and the tables are the domain's (`domain.db`); a route
+takes its session as `SessionDep`, and `migrate` / `migrations` run Alembic.
+"""
 
-__all__ = [
-    "Base",
-    "SessionDep",
-    "SessionLocal",
-    "get_engine",
-    "get_session",
-    "make_engine",
-    "session_scope",
-]
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from domain.db import make_engine, session_scope
+
+
+def get_session() -> Iterator[Session]:
+    """Yield a request-scoped session (a FastAPI dependency); deferred on SQLite."""
+    with session_scope(immediate=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+# Only for bench/judgement.py (owned elsewhere), which still imports them from here
+# (issue 12): remove once it imports `domain.db`.
+__all__ = ["SessionDep", "get_session", "make_engine", "session_scope"]

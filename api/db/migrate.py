@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from api.config import ROOT
+from domain.config import ROOT
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.conversations import service as conversations_service
-from api.conversations.models import Message
-from api.db import session_scope
-from api.db.columns import utcnow
-from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.events.bus import CONSOLE, EventBus, conversation_topic
-from api.handoffs import service as handoffs_service
-from api.handoffs.models import Handoff, HandoffNote
 from api.rasa.client import RasaClient
+from domain.audit import service as audit_service
+from domain.conversations import service as conversations_service
+from domain.conversations.models import Message
+from domain.db import session_scope
+from domain.db.columns import utcnow
+from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.handoffs import service as handoffs_service
+from domain.handoffs.models import Handoff, HandoffNote
 
 MAX_AGENT_TEXT = 4000
 # The bot takes a conversation back listening, with nothing pending from before.

@@ -20,15 +20,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.conversations import service as conversations_service
-from api.conversations.models import Message
-from api.db import session_scope
 from api.dialogue.agents import RESUME_EVENTS, message_view, take_undelivered
 from api.events.bus import CONSOLE, EventBus
-from api.handoffs import service as handoffs_service
 from api.rasa.client import RasaClient
 from api.sentiment import Reading, SentimentDetector
+from domain.audit import service as audit_service
+from domain.conversations import service as conversations_service
+from domain.conversations.models import Message
+from domain.db import session_scope
+from domain.handoffs import service as handoffs_service
 from policy.abuse import is_abusive
 from policy.escalation import CRISIS_HELP, detect_triggers
 from policy.sentiment import SentimentDecision, escalation_decision

@@ -1,1 +1,1 @@
-"""Escalations from the bot to a human agent."""
+"""The handoff routes (handoffs themselves: `domain.handoffs`)."""

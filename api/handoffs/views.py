@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from api.agents.dependencies import CurrentAgent
 from api.db import SessionDep
-from api.handoffs import service as handoff_service
-from api.handoffs.schemas import HandoffOut
+from domain.handoffs import service as handoff_service
+from domain.handoffs.schemas import HandoffOut
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
 

@@ -1,7 +1,7 @@
 """`GET /api/kpis` (JSON) and `GET /api/kpis.csv` (the same numbers for a spreadsheet).
 
 The CSV has one `metric,value` row per number of the period; with `bucket`, one row
-per bucket of the series instead (api/kpis/csvfile.py).
+per bucket of the series instead (domain/kpis/csvfile.py).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.agents.dependencies import CurrentAgent
-from api.config import get_settings
 from api.db import SessionDep
-from api.kpis import series as kpi_series
-from api.kpis import service as kpi_service
-from api.kpis.csvfile import bucket_csv, metric_csv
-from api.kpis.schemas import KpisOut, TotalsOut
+from domain.config import get_settings
+from domain.kpis import series as kpi_series
+from domain.kpis import service as kpi_service
+from domain.kpis.csvfile import bucket_csv, metric_csv
+from domain.kpis.schemas import KpisOut, TotalsOut
 
 router = APIRouter(prefix="/api", tags=["kpis"])
 
@@ -100,7 +100,7 @@ def answer(
 def read_kpis(
     query: KpiQuery, db_session: SessionDep, _agent: CurrentAgent, bucket: BucketQuery = None
 ) -> KpisOut:
-    """Report collection KPIs over a period (each number's definition: api/kpis/service.py).
+    """Report collection KPIs over a period (each number's definition: domain/kpis/service.py).
 
     Conversations with a debtor message in the period, how many were verified,
     settled (a promise recorded) and contained (settled without any handoff);
@@ -108,7 +108,7 @@ def read_kpis(
     promised and received on them; handoffs opened in the period by reason.
     `series` has the same numbers per day, week or month (`bucket`), and
     `by_channel`, `by_language` and `by_creditor` per channel, language and
-    creditor (api/kpis/series.py).
+    creditor (domain/kpis/series.py).
     """
     return answer(query, bucket, db_session)
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from api.cli import Subparsers
-from api.config import get_settings
 from api.launcher.stack import Stack
+from domain.config import get_settings
 
 
 def _run(args: argparse.Namespace) -> int:

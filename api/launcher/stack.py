@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from api.config import ROOT
 from api.launcher.environment import quitt_settings_environment
 from api.launcher.rasa_config import write_endpoints
 from api.launcher.supervisor import Supervised, Supervisor, backoff
+from domain.config import ROOT
 
 
 def _port_or_free(host: str, preferred: int) -> int:

@@ -15,13 +15,13 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from api.config import get_settings
 from api.db import SessionDep
-from api.errors import NotFound
-from api.paydetails import agreement, links
-from api.paydetails.accounts import agency_account
-from api.paydetails.details import PaymentDetails, for_promise
-from api.paydetails.epc import NoQrCode, qr_png
+from domain.config import get_settings
+from domain.errors import NotFound
+from domain.paydetails import agreement, links
+from domain.paydetails.accounts import agency_account
+from domain.paydetails.details import PaymentDetails, for_promise
+from domain.paydetails.epc import NoQrCode, qr_png
 
 router = APIRouter(prefix="/pay", tags=["pay"], include_in_schema=False)
 

@@ -1,1 +1,1 @@
-"""Payments in: bank statements imported, credits matched to claims and allocated."""
+"""The payments routes and `quitt payments` (matching and allocation: `domain.payments`)."""

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.config import get_settings
-from api.db import session_scope
-from api.payments import service as payment_service
-from api.payments.sweep import sweep
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.payments import service as payment_service
+from domain.payments.sweep import sweep
 
 
 def _today(args: argparse.Namespace) -> date:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Path
 
 from api.agents.dependencies import CurrentAgent
-from api.config import get_settings
 from api.db import SessionDep
-from api.payments import service as payment_service
-from api.payments.schemas import AssignIn, PaymentOut, UnmatchedPaymentOut
+from domain.config import get_settings
+from domain.payments import service as payment_service
+from domain.payments.schemas import AssignIn, PaymentOut, UnmatchedPaymentOut
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
 

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.config import get_settings
-from api.db import get_engine, session_scope
-from api.db.columns import utcnow
-from api.privacy import erase as erase_service
-from api.privacy.flows import open_export
-from api.privacy.person import find_person, holdings
-from api.privacy.retention import RetentionReport, run_retention
-from api.privacy.scan import identity_needles, scan
+from domain.config import get_settings
+from domain.db import get_engine, session_scope
+from domain.db.columns import utcnow
+from domain.privacy import erase as erase_service
+from domain.privacy.flows import open_export
+from domain.privacy.person import find_person, holdings
+from domain.privacy.retention import RetentionReport, run_retention
+from domain.privacy.scan import identity_needles, scan
 from policy.config import load_policies
 from policy.masking import mask_phone
 

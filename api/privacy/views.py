@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from api.agents.dependencies import CurrentAgent
 from api.db import SessionDep
-from api.errors import Forbidden
-from api.privacy import requests as requests_service
-from api.privacy.flows import open_export
-from api.privacy.schemas import PrivacyRequestOut
+from domain.errors import Forbidden
+from domain.privacy import requests as requests_service
+from domain.privacy.flows import open_export
+from domain.privacy.schemas import PrivacyRequestOut
 
 router = APIRouter(prefix="/api/privacy", tags=["privacy"])
 

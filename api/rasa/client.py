@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from api.errors import QuittError
+from domain.errors import QuittError
 
 logger = logging.getLogger(__name__)
 

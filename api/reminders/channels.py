@@ -23,7 +23,7 @@ import httpx
 
 from api.channels.whatsapp.client import TwilioClient, TwilioError
 from api.channels.whatsapp.templates import Rendered
-from api.config import Settings
+from domain.config import Settings
 
 # Twilio: "Attempt to send to unsubscribed recipient" (the number sent STOP).
 TWILIO_UNSUBSCRIBED: Final = 21610

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.config import get_settings
 from api.reminders.channels import Senders
 from api.reminders.sweeper import SweepReport, run_once
+from domain.config import get_settings
 
 
 def _when(text: str) -> datetime:

@@ -16,7 +16,7 @@ import re
 import struct
 from typing import Final
 
-from api.config import Settings
+from domain.config import Settings
 
 _CONTEXT: Final = b"quitt/reminders-unsubscribe/v1"
 _LAYOUT: Final = struct.Struct(">BQ")  # version, debtor id

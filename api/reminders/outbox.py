@@ -37,24 +37,24 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from api.audit import service as audit_service
-from api.channels.whatsapp import service as whatsapp_service
-from api.channels.whatsapp.models import WhatsAppContact
-from api.claims.models import Claim, Debtor
-from api.config import Settings
-from api.conversations.models import Conversation, Message
-from api.db.columns import utcnow
-from api.disputes.models import Dispute
-from api.handoffs.models import ACTIVE_STATES, Handoff
-from api.paydetails import links
-from api.paydetails.accounts import agency_account
-from api.paydetails.details import for_promise
-from api.payments.sweep import policy_of
-from api.privacy import suppression
-from api.promises.models import Instalment, Promise
 from api.reminders import optout, texts
 from api.reminders.channels import Email, Outgoing, SendError, Senders, Sms, WhatsAppTemplate
-from api.reminders.models import Reminder, ReminderOptOut
+from domain.audit import service as audit_service
+from domain.claims.models import Claim, Debtor
+from domain.config import Settings
+from domain.conversations.models import Conversation, Message
+from domain.db.columns import utcnow
+from domain.disputes.models import Dispute
+from domain.handoffs.models import ACTIVE_STATES, Handoff
+from domain.paydetails import links
+from domain.paydetails.accounts import agency_account
+from domain.paydetails.details import for_promise
+from domain.payments.sweep import policy_of
+from domain.privacy import suppression
+from domain.promises.models import Instalment, Promise
+from domain.reminders.models import Reminder, ReminderOptOut
+from domain.whatsapp import service as whatsapp_service
+from domain.whatsapp.models import WhatsAppContact
 from policy import reminders as rules
 from policy.config import CreditorPolicy, PolicyBook
 
@@ -333,7 +333,7 @@ def _opted_out(db_session: Session, who: _Debtor) -> bool:
     if not addresses:
         return False
     if any(suppression.opted_out_at(db_session=db_session, address=a) for a in addresses):
-        # A STOP said before an erasure outlives it (api/privacy/suppression.py).
+        # A STOP said before an erasure outlives it (domain/privacy/suppression.py).
         return True
     return bool(
         db_session.scalar(

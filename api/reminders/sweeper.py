@@ -17,11 +17,11 @@ from typing import Final
 
 from sqlalchemy import Engine
 
-from api.config import Settings, get_settings
-from api.db import session_scope
-from api.payments import service as payment_service
 from api.reminders import outbox
 from api.reminders.channels import SendError, Senders
+from domain.config import Settings, get_settings
+from domain.db import session_scope
+from domain.payments import service as payment_service
 from policy.config import PolicyBook
 
 logger = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from typing import Final
 
 import yaml
 
-from api import catalogue as text_catalogue
 from api.channels.whatsapp import templates as whatsapp_templates
-from api.paydetails.agreement import day, money
+from domain import catalogue as text_catalogue
+from domain.paydetails.agreement import day, money
 from policy.bankdetails import grouped
 from policy.reminders import AFTER_MISS, BEFORE_DUE
 

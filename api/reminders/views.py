@@ -14,10 +14,10 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.config import get_settings
 from api.db import SessionDep
-from api.errors import NotFound
 from api.reminders import optout, outbox
+from domain.config import get_settings
+from domain.errors import NotFound
 
 router = APIRouter(prefix="/reminders", tags=["reminders"], include_in_schema=False)
 

@@ -13,7 +13,7 @@ from api.sentiment.transformers_backend import TransformersDetector
 
 
 class SentimentSettings(Protocol):
-    """The settings `build_detector` reads (`api.config.Settings` has them)."""
+    """The settings `build_detector` reads (`domain.config.Settings` has them)."""
 
     @property
     def sentiment_backend(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from api.catalogue import DEFAULT_LANGUAGE, LANGUAGES, Texts, load
+from domain.catalogue import DEFAULT_LANGUAGE, LANGUAGES, Texts, load
 
 MESSAGES_FILE: Final = Path(__file__).with_name("messages.yml")
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "MESSAGES_FILE", "catalogue", "text"]

@@ -15,9 +15,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.config import ROOT
-from api.errors import NotFound
 from api.web import texts
+from domain.config import ROOT
+from domain.errors import NotFound
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
 WIDGET_BUNDLE: Final = ROOT / "web" / "node_modules" / "rasa-webchat" / "lib" / "index.js"

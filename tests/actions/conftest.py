@@ -20,9 +20,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 import actions.context
-from api.claims.models import Claim
-from api.config import ROOT
-from api.db import session_scope
+from domain.claims.models import Claim
+from domain.config import ROOT
+from domain.db import session_scope
 from tests.support.databases import app_database, clear_app_caches, sqlite_copy, sqlite_template
 
 DOMAIN_DIR = ROOT / "bot" / "domain"

@@ -17,8 +17,8 @@ from actions.affordability import (
 from actions.dialogue import ActionAffirm, ActionDeny, ActionOfferAgent
 from actions.household import parse_amount, parse_dependants
 from actions.verification import ActionVerificationDone
-from api.audit.models import AuditEvent
-from api.handoffs.models import Handoff
+from domain.audit.models import AuditEvent
+from domain.handoffs.models import Handoff
 from tests.actions.conftest import make_tracker, rows, run, user_event, verified_slots
 
 D = Decimal

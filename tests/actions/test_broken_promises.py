@@ -18,15 +18,15 @@ from actions.claims import ActionExplainClaim
 from actions.context import today
 from actions.dialogue import ActionAffirm, ActionOffer
 from actions.verification import ActionVerificationDone
-from api.audit.models import AuditEvent
-from api.db import session_scope
-from api.handoffs import service as handoff_service
-from api.handoffs.models import Handoff
-from api.payments import service as payment_service
-from api.payments.statement import Statement, StatementLine
-from api.payments.sweep import sweep
-from api.promises import service as promise_service
-from api.promises.models import Promise
+from domain.audit.models import AuditEvent
+from domain.db import session_scope
+from domain.handoffs import service as handoff_service
+from domain.handoffs.models import Handoff
+from domain.payments import service as payment_service
+from domain.payments.statement import Statement, StatementLine
+from domain.payments.sweep import sweep
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
 from policy.config import DEFAULT_POLICY, default_book
 from tests.actions.conftest import Result, make_tracker, rows, run, verified_slots
 

@@ -19,10 +19,10 @@ from actions.dialogue import (
     ActionReply,
     ActionSessionStart,
 )
-from api.audit.models import AuditEvent
-from api.conversations.models import Conversation
-from api.disputes.models import Dispute
-from api.handoffs.models import Handoff
+from domain.audit.models import AuditEvent
+from domain.conversations.models import Conversation
+from domain.disputes.models import Dispute
+from domain.handoffs.models import Handoff
 from tests.actions.conftest import (
     Result,
     amount,

@@ -18,9 +18,9 @@ from actions.dialogue import (
 )
 from actions.offers import idempotency_key
 from actions.texts import text
-from api.disputes.models import Dispute
-from api.handoffs.models import Handoff
-from api.promises.models import Promise
+from domain.disputes.models import Dispute
+from domain.handoffs.models import Handoff
+from domain.promises.models import Promise
 from tests.actions.conftest import amount, make_tracker, rows, run, verified_slots
 
 pytestmark = pytest.mark.usefixtures("database")

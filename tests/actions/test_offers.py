@@ -11,16 +11,10 @@ import pytest
 from actions.context import today
 from actions.dialogue import ActionAffirm, ActionCannotPay, ActionDeny, ActionOffer
 from actions.formatting import day
-from api.audit.models import AuditEvent
-from api.db import session_scope
-from api.handoffs.models import Handoff
-from api.promises.models import (
-    Instalment,
-    InstalmentPart,
-    Promise,
-    PromiseClaim,
-    promise_claims,
-)
+from domain.audit.models import AuditEvent
+from domain.db import session_scope
+from domain.handoffs.models import Handoff
+from domain.promises.models import Instalment, InstalmentPart, Promise, PromiseClaim, promise_claims
 from tests.actions.conftest import (
     Result,
     amount,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from actions.dialogue import ActionAffirm, ActionOffer
-from api.config import get_settings
-from api.db import session_scope
-from api.paydetails import links
-from api.promises.models import Promise
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.paydetails import links
+from domain.promises.models import Promise
 from tests.actions.conftest import Result, amount, make_tracker, rows, run, verified_slots
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -141,7 +141,7 @@ async def test_a_creditors_own_account_is_used_when_the_claims_file_gives_one(
     domain: dict[str, Any],
 ) -> None:
     with session_scope() as db_session:
-        from api.claims.models import Creditor
+        from domain.claims.models import Creditor
 
         creditor = db_session.get(Creditor, "stadtwerke-musterstadt")
         assert creditor is not None
@@ -157,7 +157,7 @@ async def test_a_plan_over_claims_of_two_payees_has_a_block_each(domain: dict[st
     # Sabine Krüger's two claims are both Stadtwerke's; give the older one's creditor an
     # account of its own by moving the other claim to a creditor without one.
     with session_scope() as db_session:
-        from api.claims.models import Claim, Creditor
+        from domain.claims.models import Claim, Creditor
 
         creditor = db_session.get(Creditor, "stadtwerke-musterstadt")
         assert creditor is not None

@@ -24,7 +24,7 @@ from actions.dialogue import (
     ActionReply,
 )
 from actions.terms import asks_for_plan, monthly_amount
-from api.handoffs.models import Handoff
+from domain.handoffs.models import Handoff
 from tests.actions.conftest import make_tracker, rows, run, user_event, verified_slots
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -15,8 +15,8 @@ import pytest
 from actions import store
 from actions.claims import ActionExplainClaim
 from actions.verification import ActionVerificationDone, ValidateVerifyForm
-from api.claims import service as claims_service
-from api.db import session_scope
+from domain.claims import service as claims_service
+from domain.db import session_scope
 from tests.actions.conftest import debtor_id, make_tracker, run, user_event
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -11,10 +11,10 @@ from sqlalchemy import update
 
 from actions.context import now
 from actions.verification import ActionVerificationDone, ValidateVerifyForm
-from api.audit.models import AuditEvent
-from api.conversations.models import Conversation
-from api.db import session_scope
-from api.handoffs.models import Handoff
+from domain.audit.models import AuditEvent
+from domain.conversations.models import Conversation
+from domain.db import session_scope
+from domain.handoffs.models import Handoff
 from tests.actions.conftest import Result, debtor_id, make_tracker, rows, run, user_event
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.agents import service as agent_service
-from api.agents.models import Agent
-from api.claims import service as claim_service
 from api.db import get_session
 from api.main import create_app
+from domain.agents import service as agent_service
+from domain.agents.models import Agent
+from domain.claims import service as claim_service
 
 # The reminder tests' own databases and stand-ins (they commit, so no rolled-back session).
 from tests.api.reminders_support import (  # noqa: F401

@@ -14,18 +14,18 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from api.agents import service as agent_service
-from api.audit import service as audit_service
-from api.channels.whatsapp import service as whatsapp_service
-from api.claims import service as claim_service
-from api.claims.models import Claim, Debtor
-from api.conversations import service as conversations_service
-from api.disputes import service as dispute_service
-from api.handoffs import service as handoff_service
-from api.handoffs.models import HandoffNote
-from api.payments.models import Payment, PaymentAllocation
-from api.privacy import requests as privacy_requests
-from api.promises import service as promise_service
+from domain.agents import service as agent_service
+from domain.audit import service as audit_service
+from domain.claims import service as claim_service
+from domain.claims.models import Claim, Debtor
+from domain.conversations import service as conversations_service
+from domain.disputes import service as dispute_service
+from domain.handoffs import service as handoff_service
+from domain.handoffs.models import HandoffNote
+from domain.payments.models import Payment, PaymentAllocation
+from domain.privacy import requests as privacy_requests
+from domain.promises import service as promise_service
+from domain.whatsapp import service as whatsapp_service
 from voice import service as voice_service
 
 CREDITOR = {

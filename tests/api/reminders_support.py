@@ -29,16 +29,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
-from api.audit.models import AuditEvent
-from api.claims import service as claim_service
-from api.config import ROOT, Settings
-from api.db import make_engine, session_scope
 from api.db.migrate import upgrade
-from api.promises import service as promise_service
-from api.promises.models import Promise
 from api.reminders.channels import Senders
-from api.reminders.models import Reminder
 from api.reminders.sweeper import SweepReport, run_once
+from domain.audit.models import AuditEvent
+from domain.claims import service as claim_service
+from domain.config import ROOT, Settings
+from domain.db import make_engine, session_scope
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
+from domain.reminders.models import Reminder
 from policy.config import DEFAULT_POLICY, default_book
 from tests.support.databases import sqlite_template
 from tests.support.postgres import fresh_schema

@@ -8,8 +8,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.db import get_session, make_engine
-from api.errors import Conflict
+from api.db import get_session
+from domain.db import make_engine
+from domain.errors import Conflict
 
 
 def test_health_ok(client: TestClient) -> None:

@@ -7,8 +7,8 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.audit.models import AuditEvent, AuditLogIsAppendOnly
+from domain.audit import service as audit_service
+from domain.audit.models import AuditEvent, AuditLogIsAppendOnly
 
 
 @pytest.fixture

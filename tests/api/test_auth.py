@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.agents import service as agent_service
-from api.agents.models import Agent
-from api.agents.security import LoginRateLimiter, create_access_token, decode_access_token
-from api.config import get_settings
-from api.db.columns import utcnow
-from api.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
+from domain.agents import service as agent_service
+from domain.agents.models import Agent
+from domain.agents.security import LoginRateLimiter, create_access_token, decode_access_token
+from domain.config import get_settings
+from domain.db.columns import utcnow
+from domain.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 
 from .conftest import PASSWORD
 

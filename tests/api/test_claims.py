@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.claims.models import Claim, Creditor, Debtor
-from api.conversations import service as conversation_service
-from api.disputes import service as dispute_service
-from api.errors import ValidationFailed
-from api.handoffs import service as handoff_service
-from api.promises import service as promise_service
+from domain.claims import service as claim_service
+from domain.claims.models import Claim, Creditor, Debtor
+from domain.conversations import service as conversation_service
+from domain.disputes import service as dispute_service
+from domain.errors import ValidationFailed
+from domain.handoffs import service as handoff_service
+from domain.promises import service as promise_service
 
 
 def _count(db_session: Session, model: type[Any]) -> int:

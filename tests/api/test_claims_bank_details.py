@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.claims.models import Creditor
-from api.config import Settings
-from api.db import make_engine
 from api.db.migrate import downgrade, upgrade
-from api.errors import ValidationFailed
+from domain.claims import service as claim_service
+from domain.claims.models import Creditor
+from domain.config import Settings
+from domain.db import make_engine
+from domain.errors import ValidationFailed
 
 IBAN = "DE02120300000000202051"
 

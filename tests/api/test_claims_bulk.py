@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.claims import files, importer, validation
-from api.claims import service as claim_service
-from api.claims.ledger import Ledger
-from api.claims.models import Claim, Debtor
-from api.claims.parallel import CAN_FORK
-from api.errors import ValidationFailed
+from domain.claims import files, importer, validation
+from domain.claims import service as claim_service
+from domain.claims.ledger import Ledger
+from domain.claims.models import Claim, Debtor
+from domain.claims.parallel import CAN_FORK
+from domain.errors import ValidationFailed
 
 CREDITORS = [
     {"id": "stadtwerke", "name": "Stadtwerke Süd GmbH", "address": "Hafenstraße 12, Hamburg"},
@@ -189,7 +189,7 @@ def test_malformed_json_documents(
 def test_a_syntax_error_deep_in_a_large_file_names_line_and_column(
     db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validated: str
 ) -> None:
-    monkeypatch.setattr("api.claims.jsonfile.CHUNK", 512)  # many chunks, small file
+    monkeypatch.setattr("domain.claims.jsonfile.CHUNK", 512)  # many chunks, small file
     path = _write_json(tmp_path / "claims.json", _document(60), ("format", "creditors", "claims"))
     lines = path.read_text(encoding="utf-8").splitlines()
     line = next(i for i, text in enumerate(lines) if '"reference": "500040"' in text)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.claims import csvfile
-from api.claims import service as claim_service
-from api.claims.models import Claim, Creditor, Debtor
-from api.errors import ValidationFailed
+from domain.claims import csvfile
+from domain.claims import service as claim_service
+from domain.claims.models import Claim, Creditor, Debtor
+from domain.errors import ValidationFailed
 
 HEADER = [
     "reference",

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from api.claims import files, importer
-from api.claims import service as claim_service
-from api.claims.ledger import Ledger
-from api.claims.models import Claim, Debtor
-from api.claims.parallel import CAN_FORK
-from api.db import make_engine, session_scope
 from api.db.migrate import downgrade, upgrade
-from api.errors import ValidationFailed
+from domain.claims import files, importer
+from domain.claims import service as claim_service
+from domain.claims.ledger import Ledger
+from domain.claims.models import Claim, Debtor
+from domain.claims.parallel import CAN_FORK
+from domain.db import make_engine, session_scope
+from domain.errors import ValidationFailed
 from tests.support.postgres import fresh_schema
 
 CREDITORS = [

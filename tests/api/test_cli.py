@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from api import cli
-from api.agents.models import Agent
-from api.claims.models import Claim
-from api.config import get_settings
-from api.db import get_engine, session_scope
+from domain.agents.models import Agent
+from domain.claims.models import Claim
+from domain.config import get_settings
+from domain.db import get_engine, session_scope
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from api import cli
-from api.claims.models import Claim
-from api.config import get_settings
-from api.db import get_engine, session_scope
 from api.db.migrate import upgrade
+from domain.claims.models import Claim
+from domain.config import get_settings
+from domain.db import get_engine, session_scope
 from tests.support.postgres import fresh_schema
 
 CSV = (

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.conversations import service as conversation_service
-from api.disputes import service as dispute_service
-from api.errors import NotFound, ValidationFailed
+from domain.claims import service as claim_service
+from domain.conversations import service as conversation_service
+from domain.disputes import service as dispute_service
+from domain.errors import NotFound, ValidationFailed
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 

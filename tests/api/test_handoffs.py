@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.conversations import service as conversation_service
-from api.errors import Conflict, ValidationFailed
-from api.handoffs import service as handoff_service
+from domain.claims import service as claim_service
+from domain.conversations import service as conversation_service
+from domain.errors import Conflict, ValidationFailed
+from domain.handoffs import service as handoff_service
 
 
 def test_open_is_idempotent_and_queues_the_conversation(
@@ -68,7 +68,7 @@ def test_unknown_reason_is_refused(db_session: Session) -> None:
 
 
 def test_assign_close_and_reopen(db_session: Session, agent: object) -> None:
-    from api.agents.models import Agent
+    from domain.agents.models import Agent
 
     assert isinstance(agent, Agent)
     handoff = handoff_service.open_handoff(

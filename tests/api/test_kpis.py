@@ -22,19 +22,19 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.audit.models import AuditEvent
-from api.claims import service as claim_service
-from api.claims.models import Claim
-from api.conversations import service as conversation_service
-from api.handoffs import service as handoff_service
-from api.handoffs.models import HANDOFF_REASONS
-from api.kpis import service as kpi_service
-from api.kpis.errors import BadPeriod
 from api.kpis.views import today as clock
-from api.payments import service as payment_service
-from api.payments.statement import Statement, StatementLine
-from api.promises import service as promise_service
-from api.promises.models import Promise
+from domain.audit.models import AuditEvent
+from domain.claims import service as claim_service
+from domain.claims.models import Claim
+from domain.conversations import service as conversation_service
+from domain.handoffs import service as handoff_service
+from domain.handoffs.models import HANDOFF_REASONS
+from domain.kpis import service as kpi_service
+from domain.kpis.errors import BadPeriod
+from domain.payments import service as payment_service
+from domain.payments.statement import Statement, StatementLine
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
 from policy.config import DEFAULT_POLICY, default_book
 
 D = Decimal

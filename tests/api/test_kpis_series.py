@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.kpis import series as kpi_series
-from api.kpis.errors import BadPeriod
-from api.kpis.service import Period
+from domain.kpis import series as kpi_series
+from domain.kpis.errors import BadPeriod
+from domain.kpis.service import Period
 from tests.api.test_kpis import (  # noqa: F401  (fixtures)
     FITLINE,
     MARCH,

@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.claims.models import Creditor
-from api.config import get_settings
-from api.paydetails import links
-from api.paydetails.accounts import agency_account
-from api.paydetails.details import for_promise
-from api.promises import service as promise_service
-from api.promises.models import Promise
+from domain.claims import service as claim_service
+from domain.claims.models import Creditor
+from domain.config import get_settings
+from domain.paydetails import links
+from domain.paydetails.accounts import agency_account
+from domain.paydetails.details import for_promise
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
 from tests.paydetails.qr import epc_fields
 
 pytestmark = pytest.mark.usefixtures("imported")

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.agents.models import Agent
-from api.audit import service as audit_service
-from api.claims import service as claim_service
-from api.payments.models import Payment
 from api.payments.views import today as clock
+from domain.agents.models import Agent
+from domain.audit import service as audit_service
+from domain.claims import service as claim_service
+from domain.payments.models import Payment
 from policy.masking import mask_name
 from tests.api.test_payments_import import JANA, claim, csv_statement, jana_plan, run, statuses
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from api import cli
-from api.config import get_settings
-from api.db import get_engine, session_scope
-from api.payments.models import Payment
+from domain.config import get_settings
+from domain.db import get_engine, session_scope
+from domain.payments.models import Payment
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "payments"
 

@@ -13,17 +13,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.claims import service as claim_service
-from api.claims.models import Claim
-from api.errors import ValidationFailed
-from api.payments import ledger
-from api.payments import service as payment_service
-from api.payments.models import Payment, PaymentAllocation
-from api.payments.sweep import sweep
 from api.payments.views import today as clock
-from api.promises import service as promise_service
-from api.promises.models import Promise
+from domain.audit import service as audit_service
+from domain.claims import service as claim_service
+from domain.claims.models import Claim
+from domain.errors import ValidationFailed
+from domain.payments import ledger
+from domain.payments import service as payment_service
+from domain.payments.models import Payment, PaymentAllocation
+from domain.payments.sweep import sweep
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
 from policy.config import DEFAULT_POLICY, default_book
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "payments"

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from api.payments import matching
-from api.payments.allocation import Slot, allocate
+from domain.payments import matching
+from domain.payments.allocation import Slot, allocate
 
 D = Decimal
 REFERENCES = ["260000117", "260000125", "260000133", "260000141", "AZ-7731-2026"]

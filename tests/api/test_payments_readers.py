@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from api.errors import ValidationFailed
-from api.payments.service import read_statement
+from domain.errors import ValidationFailed
+from domain.payments.service import read_statement
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "payments"
 D = Decimal

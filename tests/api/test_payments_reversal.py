@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.claims import service as claim_service
-from api.payments import ledger
-from api.payments.camt import read_camt
-from api.payments.models import Payment, PaymentReversal
-from api.promises.models import Promise
+from domain.audit import service as audit_service
+from domain.claims import service as claim_service
+from domain.payments import ledger
+from domain.payments.camt import read_camt
+from domain.payments.models import Payment, PaymentReversal
+from domain.promises.models import Promise
 from tests.api.test_payments_import import JANA, claim, jana_plan, plan, run, statuses
 
 D = Decimal

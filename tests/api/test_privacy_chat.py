@@ -16,17 +16,17 @@ from sqlalchemy import select
 
 from actions import store
 from actions.privacy import ActionPrivacyRequest, request_kinds
-from api.audit.models import AuditEvent
-from api.claims import service as claims_service
-from api.claims.models import Claim
-from api.config import get_settings
-from api.conversations import service as conversations_service
-from api.db import make_engine, session_scope
-from api.db.columns import utcnow
-from api.privacy import erase
-from api.privacy.models import PrivacyRequest
-from api.privacy.person import find_person, holdings
-from api.privacy.scan import scan
+from domain.audit.models import AuditEvent
+from domain.claims import service as claims_service
+from domain.claims.models import Claim
+from domain.config import get_settings
+from domain.conversations import service as conversations_service
+from domain.db import make_engine, session_scope
+from domain.db.columns import utcnow
+from domain.privacy import erase
+from domain.privacy.models import PrivacyRequest
+from domain.privacy.person import find_person, holdings
+from domain.privacy.scan import scan
 from tests.actions.conftest import (  # noqa: F401  (fixtures)
     database,
     debtor_id,

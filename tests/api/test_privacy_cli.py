@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from api import cli
-from api.audit import service as audit_service
-from api.config import ROOT, get_settings
-from api.conversations import service as conversations_service
-from api.db import get_engine, make_engine, session_scope
+from domain.audit import service as audit_service
+from domain.config import ROOT, get_settings
+from domain.conversations import service as conversations_service
+from domain.db import get_engine, make_engine, session_scope
 
 JANA = "260000117"
 SENDER = "cli-jana"

@@ -10,21 +10,22 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.audit.models import AuditEvent
-from api.channels.whatsapp import service as whatsapp_service
-from api.channels.whatsapp.models import WhatsAppContact
-from api.claims.models import Claim, Debtor
-from api.conversations import service as conversations_service
-from api.conversations.models import Conversation, Message
-from api.handoffs.models import Handoff
-from api.payments.models import Payment
-from api.privacy import commands, erase
-from api.privacy.errors import ErasureRefused
-from api.privacy.models import PrivacyErasure, WhatsAppSuppression
-from api.privacy.person import find_person, holdings
-from api.privacy.scan import scan
-from api.promises.models import Instalment, Promise
+from api.privacy import commands
+from domain.audit import service as audit_service
+from domain.audit.models import AuditEvent
+from domain.claims.models import Claim, Debtor
+from domain.conversations import service as conversations_service
+from domain.conversations.models import Conversation, Message
+from domain.handoffs.models import Handoff
+from domain.payments.models import Payment
+from domain.privacy import erase
+from domain.privacy.errors import ErasureRefused
+from domain.privacy.models import PrivacyErasure, WhatsAppSuppression
+from domain.privacy.person import find_person, holdings
+from domain.privacy.scan import scan
+from domain.promises.models import Instalment, Promise
+from domain.whatsapp import service as whatsapp_service
+from domain.whatsapp.models import WhatsAppContact
 from tests.api.privacy_people import (
     OTTO_ABOUT_ERIKA,
     People,
@@ -207,7 +208,7 @@ def test_the_instalments_still_sum_to_the_promise(db_session: Session, people: P
 def test_a_reimport_of_the_old_file_does_not_bring_the_erased_person_back(
     db_session: Session, people: People
 ) -> None:
-    from api.claims import service as claim_service
+    from domain.claims import service as claim_service
     from tests.api.privacy_people import CREDITOR, ERIKA, _claim
 
     _settle(db_session, "PRIV-A-2")

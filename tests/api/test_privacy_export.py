@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.agents import service as agent_service
-from api.audit import service as audit_service
-from api.conversations import service as conversations_service
-from api.privacy.export import export_person
-from api.privacy.person import find_person, holdings
+from domain.agents import service as agent_service
+from domain.audit import service as audit_service
+from domain.conversations import service as conversations_service
+from domain.privacy.export import export_person
+from domain.privacy.person import find_person, holdings
 from tests.api.conftest import PASSWORD
 from tests.api.privacy_people import (
     OTTO_ABOUT_ERIKA,

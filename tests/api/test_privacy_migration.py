@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from api.db import make_engine
 from api.db.migrate import downgrade, upgrade
+from domain.db import make_engine
 from tests.support.postgres import fresh_schema
 
 PRIVACY_TABLES = {"privacy_requests", "privacy_erasures", "whatsapp_suppressions"}
@@ -56,7 +56,7 @@ def _privacy_tables_differ_from_models(engine: Engine) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from api.db.models import Base
+    from domain.db.models import Base
 
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.channels import socketio
-from api.conversations import service as conversations_service
-from api.db.columns import utcnow
-from api.privacy import replay
+from domain.conversations import service as conversations_service
+from domain.db.columns import utcnow
+from domain.privacy import replay
 from policy.config import DEFAULT_POLICY, PolicyBook
 from tests.api.privacy_people import People, seed
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit_service
-from api.claims.models import Claim
-from api.conversations import service as conversations_service
-from api.conversations.models import Conversation, Message
-from api.disputes.models import Dispute
-from api.handoffs.models import Handoff, HandoffNote
-from api.privacy.models import PrivacyRequest
-from api.privacy.retention import run_retention
+from domain.audit import service as audit_service
+from domain.claims.models import Claim
+from domain.conversations import service as conversations_service
+from domain.conversations.models import Conversation, Message
+from domain.disputes.models import Dispute
+from domain.handoffs.models import Handoff, HandoffNote
+from domain.privacy.models import PrivacyRequest
+from domain.privacy.retention import run_retention
 from policy.config import DEFAULT_POLICY, PolicyBook
 from policy.errors import InvalidPolicy
 from policy.retention import transcript_retention

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.db import make_engine
 from api.db.migrate import upgrade
-from api.errors import ValidationFailed
-from api.promises import service as promise_service
-from api.promises.models import InstalmentPart, Promise, PromiseClaim
-from api.promises.schemas import PromiseOut
+from domain.claims import service as claim_service
+from domain.db import make_engine
+from domain.errors import ValidationFailed
+from domain.promises import service as promise_service
+from domain.promises.models import InstalmentPart, Promise, PromiseClaim
+from domain.promises.schemas import PromiseOut
 from policy.config import DEFAULT_POLICY
 from policy.decisions import Offer
 from policy.payments import propose_full, propose_settlement

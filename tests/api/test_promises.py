@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.claims import service as claim_service
-from api.errors import NotFound, ValidationFailed
-from api.promises import service as promise_service
-from api.promises.models import Instalment, Promise
+from domain.claims import service as claim_service
+from domain.errors import NotFound, ValidationFailed
+from domain.promises import service as promise_service
+from domain.promises.models import Instalment, Promise
 
 
 def _settlement(db_session: Session, key: str | None, amount: str = "1499.68") -> Promise:

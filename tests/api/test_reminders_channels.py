@@ -16,17 +16,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from api.channels.whatsapp.models import WhatsAppContact
-from api.claims.models import Debtor
 from api.cli import main as cli_main
-from api.config import get_settings
-from api.conversations import service as conversation_service
-from api.conversations.models import Conversation, Message
-from api.db import get_session, make_engine, session_scope
-from api.db.core import get_engine
+from api.db import get_session
 from api.main import create_app
 from api.reminders import optout
-from api.reminders.models import ReminderOptOut
+from domain.claims.models import Debtor
+from domain.config import get_settings
+from domain.conversations import service as conversation_service
+from domain.conversations.models import Conversation, Message
+from domain.db import make_engine, session_scope
+from domain.db.core import get_engine
+from domain.reminders.models import ReminderOptOut
+from domain.whatsapp.models import WhatsAppContact
 from policy.config import DEFAULT_POLICY
 from policy.contact import may_contact
 from tests.api.reminders_support import (

@@ -17,9 +17,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from api.claims.models import Claim
-from api.db import make_engine, session_scope
 from api.reminders.sweeper import SweepReport
+from domain.claims.models import Claim
+from domain.db import make_engine, session_scope
 from tests.api.reminders_support import (
     berlin,
     make_promise,

@@ -11,16 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
-from api.channels.whatsapp.models import WhatsAppContact
-from api.claims.models import Debtor
-from api.conversations import service as conversation_service
-from api.db import session_scope
-from api.disputes import service as dispute_service
-from api.disputes.models import Dispute
-from api.handoffs import service as handoff_service
-from api.promises.models import Instalment
 from api.reminders import outbox
-from api.reminders.models import Reminder, ReminderOptOut
+from domain.claims.models import Debtor
+from domain.conversations import service as conversation_service
+from domain.db import session_scope
+from domain.disputes import service as dispute_service
+from domain.disputes.models import Dispute
+from domain.handoffs import service as handoff_service
+from domain.promises.models import Instalment
+from domain.reminders.models import Reminder, ReminderOptOut
+from domain.whatsapp.models import WhatsAppContact
 from tests.api.reminders_support import (
     BOOK,
     DISPUTED,
@@ -201,7 +201,7 @@ def test_a_stop_said_before_an_erasure_still_stops_reminders(
 ) -> None:
     # Someone erased on request had said STOP on this number; the contact row is gone,
     # only the suppression entry (a keyed hash of the number) is left.
-    from api.privacy import suppression
+    from domain.privacy import suppression
 
     make_promise(outbox_engine)
     with session_scope(outbox_engine) as db_session:
@@ -309,7 +309,7 @@ def test_with_no_channel_configured_nothing_is_planned(outbox_engine: Engine) ->
 
 
 def test_a_pending_reminder_survives_a_restart(outbox_url: str, standin: TwilioStandIn) -> None:
-    from api.db import make_engine
+    from domain.db import make_engine
 
     first = make_engine(outbox_url)
     make_promise(first, schedule=[("80.00", date(2026, 12, 23))], kind="full")
@@ -422,8 +422,8 @@ def test_twilio_unreachable_is_retried(outbox_engine: Engine, standin: TwilioSta
 def test_the_migration_goes_down_and_up_again(outbox_url: str) -> None:
     from sqlalchemy import inspect
 
-    from api.db import make_engine
     from api.db.migrate import downgrade, upgrade
+    from domain.db import make_engine
 
     def tables() -> set[str]:
         engine = make_engine(outbox_url)

@@ -21,11 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from api.db import make_engine, session_scope
 from api.launcher import Stack
-from api.promises.models import Promise
 from api.reminders.channels import Senders
 from api.reminders.sweeper import SweepReport, run_once
+from domain.db import make_engine, session_scope
+from domain.promises.models import Promise
 from policy.config import DEFAULT_POLICY, default_book
 from policy.contact import public_holiday
 from tests.api.reminders_support import reminders, settings_for

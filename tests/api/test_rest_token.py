@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import cli
-from api.config import get_settings
 from api.main import create_app
+from domain.config import get_settings
 
 TOKEN = "rest-token-0123456789abcdef-ZYX"
 WEBHOOK = "/webhooks/rest/webhook"

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.config import ROOT
+from domain.config import ROOT
 from tests.support.stack import twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign
 from tests.whatsapp.helpers import WEBHOOK

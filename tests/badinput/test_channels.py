@@ -17,13 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.config import get_settings
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
-from api.db.core import get_engine
 from api.dialogue.service import MAX_MESSAGE_CHARS
 from api.launcher import Stack
 from api.main import create_app
+from domain.config import get_settings
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
+from domain.db.core import get_engine
 from tests.badinput.processes import (
     GatewayProcess,
     post_whatsapp,

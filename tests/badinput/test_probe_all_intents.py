@@ -16,9 +16,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from api.config import ROOT
-from api.conversations.models import Conversation
-from api.db import make_engine, session_scope
+from domain.config import ROOT
+from domain.conversations.models import Conversation
+from domain.db import make_engine, session_scope
 from tests.support.stack import Gateway
 
 pytestmark = pytest.mark.integration

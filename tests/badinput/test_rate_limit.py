@@ -15,13 +15,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from api.audit.models import AuditEvent
-from api.config import get_settings
-from api.conversations.models import Conversation
-from api.db import make_engine, session_scope
-from api.db.columns import utcnow
-from api.db.core import get_engine
-from api.ratelimit import METADATA_KEY, VerificationLimiter, client_keys, ip_key
+from domain.audit.models import AuditEvent
+from domain.config import get_settings
+from domain.conversations.models import Conversation
+from domain.db import make_engine, session_scope
+from domain.db.columns import utcnow
+from domain.db.core import get_engine
+from domain.ratelimit import METADATA_KEY, VerificationLimiter, client_keys, ip_key
 from policy.errors import InvalidRequest
 from policy.identity import CLIENT_MAX_FAILURES, client_rate_limited
 from tests.badinput.processes import RedisServer

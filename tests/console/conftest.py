@@ -18,17 +18,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.agents import service as agents_service
-from api.agents.security import create_access_token
-from api.claims import service as claims_service
-from api.config import ROOT
-from api.conversations import service as conversations_service
-from api.db import session_scope
-from api.db.columns import utcnow
-from api.disputes import service as disputes_service
-from api.handoffs import service as handoffs_service
 from api.main import create_app
-from api.promises import service as promises_service
+from domain.agents import service as agents_service
+from domain.agents.security import create_access_token
+from domain.claims import service as claims_service
+from domain.config import ROOT
+from domain.conversations import service as conversations_service
+from domain.db import session_scope
+from domain.db.columns import utcnow
+from domain.disputes import service as disputes_service
+from domain.handoffs import service as handoffs_service
+from domain.promises import service as promises_service
 from tests.support.databases import app_database, sqlite_copy, sqlite_template
 
 DEMO_CLAIMS = ROOT / "data" / "demo_claims.json"

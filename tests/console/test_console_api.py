@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.agents.security import create_access_token
-from api.conversations import service as conversations_service
-from api.db import session_scope
-from api.db.columns import utcnow
+from domain.agents.security import create_access_token
+from domain.conversations import service as conversations_service
+from domain.db import session_scope
+from domain.db.columns import utcnow
 
 from .conftest import PASSWORD, VERIFIED_REFERENCE, Agents, Seeded
 

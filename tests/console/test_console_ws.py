@@ -178,7 +178,7 @@ def test_socket_closes_4401_when_the_token_expires(
 
 def _expired(_token: str) -> None:
     """Stand in for the token check once the token has expired."""
-    from api.errors import Unauthorized
+    from domain.errors import Unauthorized
 
     raise Unauthorized("token expired")
 

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
-from api.handoffs.models import Handoff
 from api.launcher import Stack
-from api.promises.models import Promise
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
+from domain.handoffs.models import Handoff
+from domain.promises.models import Promise
 from tests.badinput.processes import GatewayProcess, post_whatsapp
 from tests.support.stack import Gateway
 from tests.support.twilio_standin import TwilioStandIn, webhook_form

@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.dialogue import ActionHandoff
-from api.db import make_engine
-from api.disputes.models import Dispute
-from api.handoffs.models import Handoff
 from api.launcher import Stack
-from api.promises.models import Promise
 from api.rasa.client import rendezvous_order
+from domain.db import make_engine
+from domain.disputes.models import Dispute
+from domain.handoffs.models import Handoff
+from domain.promises.models import Promise
 from tests.actions.conftest import (  # noqa: F401  (database, template_db: fixtures)
     database,
     load_domain,

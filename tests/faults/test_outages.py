@@ -21,14 +21,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from api.agents import service as agents_service
-from api.config import get_settings
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
-from api.db.core import get_engine
 from api.events.bus import CONSOLE, RedisBus
 from api.launcher import Stack
 from api.main import create_app
+from domain.agents import service as agents_service
+from domain.config import get_settings
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
+from domain.db.core import get_engine
 from tests.badinput.processes import (
     GatewayProcess,
     RedisServer,

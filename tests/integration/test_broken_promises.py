@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from api.claims.models import Claim, Debtor
-from api.db import make_engine, session_scope
-from api.payments.sweep import sweep
-from api.promises import service as promise_service
-from api.promises.models import Promise
+from domain.claims.models import Claim, Debtor
+from domain.db import make_engine, session_scope
+from domain.payments.sweep import sweep
+from domain.promises import service as promise_service
+from domain.promises.models import Promise
 from policy.config import DEFAULT_POLICY, default_book
 from tests.integration.conftest import Gateway
 

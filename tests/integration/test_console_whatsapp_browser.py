@@ -29,15 +29,15 @@ import httpx
 import pytest
 import uvicorn
 
-from api.agents import service as agents_service
-from api.channels.whatsapp.models import WhatsAppContact
-from api.config import get_settings
 from api.console.dependencies import request_time
-from api.db import session_scope
-from api.db.core import get_engine
 from api.db.migrate import upgrade
-from api.handoffs import service as handoffs_service
 from api.main import create_app
+from domain.agents import service as agents_service
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.db.core import get_engine
+from domain.handoffs import service as handoffs_service
+from domain.whatsapp.models import WhatsAppContact
 from tests.integration import test_console_browser as console_browser
 from tests.support.stack import _free_port
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form

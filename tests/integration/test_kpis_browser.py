@@ -25,16 +25,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import uvicorn
 
-from api.agents import service as agents_service
-from api.config import ROOT, get_settings
 from api.console.page import CHART_BUNDLE
-from api.db import session_scope
-from api.db.core import get_engine
 from api.db.migrate import upgrade
 from api.main import create_app
-from api.payments import service as payment_service
 from api.payments import views as payment_views
-from api.payments.statement import Statement, StatementLine
+from domain.agents import service as agents_service
+from domain.config import ROOT, get_settings
+from domain.db import session_scope
+from domain.db.core import get_engine
+from domain.payments import service as payment_service
+from domain.payments.statement import Statement, StatementLine
 from policy.config import default_book
 from tests.api.test_kpis import JANA, seed_march
 from tests.integration import test_console_browser as console_browser

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from api.db import make_engine
 from api.launcher import Stack
+from domain.db import make_engine
 from tests.integration.conftest import Gateway
 from tests.support import postgres
 from tests.support.required import REDIS_URL, require_servers

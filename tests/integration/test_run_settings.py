@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.config import ROOT
 from api.launcher import quitt_settings_environment
+from domain.config import ROOT
 from tests.support.stack import _free_port, seeded_sqlite, trained_model
 from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, sign, webhook_form
 from tests.support.twilio_voice_standin import Document, call_sid

@@ -20,14 +20,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
 from api.launcher import Stack
+from domain.calls.models import VoiceCall
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
 from tests.support.phone_audio import spoken, telephone_mulaw
 from tests.support.speech import natural, require_voice
 from tests.support.stack import Gateway, _free_port
 from tests.support.twilio_voice_standin import PhoneCall, VoiceStandIn, running_voice_standin
-from voice.models import VoiceCall
 
 pytestmark = pytest.mark.integration
 GERMAN_CALLER = "+4917699988877"

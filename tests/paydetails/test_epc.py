@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from api.paydetails.accounts import Account
-from api.paydetails.details import ClaimShare, PaymentBlock
-from api.paydetails.epc import NoQrCode, qr_png
+from domain.paydetails.accounts import Account
+from domain.paydetails.details import ClaimShare, PaymentBlock
+from domain.paydetails.epc import NoQrCode, qr_png
 from tests.paydetails.qr import epc_fields
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.config import Settings
-from api.paydetails import links
+from domain.config import Settings
+from domain.paydetails import links
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 KEY = links.link_key(Settings(secret_key="a-test-secret-of-enough-length-0123456789"))  # type: ignore[arg-type]

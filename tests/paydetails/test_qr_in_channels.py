@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from api.channels.socketio import _transcript_turn, to_bot_uttered
-from api.conversations.models import Message
 from api.dialogue.agents import message_view
+from domain.conversations.models import Message
 
 QR = "http://127.0.0.1:8000/pay/qr/" + "a" * 58 + ".png"
 

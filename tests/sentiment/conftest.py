@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.config import ROOT
 from api.sentiment import EmbeddingDetector
 from api.sentiment.dataset import load_examples
+from domain.config import ROOT
 
 TRAIN = ROOT / "data" / "sentiment" / "train.jsonl"
 

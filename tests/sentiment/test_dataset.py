@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from api.config import ROOT
 from api.sentiment import LABELS
 from api.sentiment.dataset import STYLES, load_examples
+from domain.config import ROOT
 
 DATA = ROOT / "data" / "sentiment"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from api.config import ROOT
 from api.sentiment import (
     EmbeddingDetector,
     SentimentConfigError,
     TransformersDetector,
     build_detector,
 )
+from domain.config import ROOT
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from api.config import ROOT
+from domain.config import ROOT
 from tests.support.required import missing, skip_unless_ci
 
 if TYPE_CHECKING:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from api.claims import service as claims_service
-from api.config import ROOT, get_settings
-from api.db import make_engine, session_scope
-from api.db.core import get_engine
 from api.db.migrate import upgrade
+from domain.claims import service as claims_service
+from domain.config import ROOT, get_settings
+from domain.db import make_engine, session_scope
+from domain.db.core import get_engine
 
 DEMO_CLAIMS = ROOT / "data" / "demo_claims.json"
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.db import make_engine
+from domain.db import make_engine
 from tests.support.required import POSTGRES_URL, require_postgres
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from api.db import make_engine
+from domain.db import make_engine
 
 # Tests read the environment directly: these knobs are for the test run, not the app.
 POSTGRES_URL = os.environ.get(

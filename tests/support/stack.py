@@ -18,12 +18,12 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
-from api.agents import service as agents_service
-from api.claims import service as claims_service
-from api.config import ROOT
-from api.db import make_engine, session_scope
 from api.db.migrate import upgrade
 from api.launcher import Stack
+from domain.agents import service as agents_service
+from domain.claims import service as claims_service
+from domain.config import ROOT
+from domain.db import make_engine, session_scope
 
 AGENT_EMAIL = "agent@quitt.test"
 AGENT_PASSWORD = "correct-horse-battery"

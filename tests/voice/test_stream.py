@@ -23,13 +23,14 @@ from sqlalchemy import func, select
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from api.config import get_settings
-from api.conversations.models import Message
-from api.db import session_scope
-from api.db.core import get_engine
 from api.db.migrate import upgrade
 from api.dialogue.service import UNSURE_TRANSCRIPT, Inbound, mood_readable
 from api.main import create_app
+from domain.calls.models import VoiceCall
+from domain.config import get_settings
+from domain.conversations.models import Message
+from domain.db import session_scope
+from domain.db.core import get_engine
 from tests.support.phone_audio import frames, payload, silence, spoken
 from tests.support.twilio_standin import sign
 from tests.support.twilio_voice_standin import (
@@ -39,7 +40,6 @@ from tests.support.twilio_voice_standin import (
     running_voice_standin,
 )
 from voice import speech_text
-from voice.models import VoiceCall
 from voice.stt import Transcript
 
 PUBLIC_URL = "https://quitt.example"

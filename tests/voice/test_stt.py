@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from api.config import ROOT, Settings
+from domain.config import ROOT, Settings
 from tests.support.speech import espeak_wav, require_espeak, telephone_mulaw
 from voice.audio import SAMPLE_RATE, decode_file, telephone_to_model
 from voice.stt import SpeechError, Transcript, build_engine, transcribe_async

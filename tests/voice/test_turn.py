@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from api.config import get_settings
+from domain.config import get_settings
 from tests.support.phone_audio import frames, silence
 from tests.support.required import missing
 from tests.support.speech import require_voice, telephone_mulaw

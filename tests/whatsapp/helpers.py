@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.db import session_scope
+from domain.db import session_scope
 from policy.config import DEFAULT_POLICY
 from policy.contact import may_contact
 from tests.support.twilio_standin import sign
@@ -38,9 +38,9 @@ def post_webhook(
 
 def counts() -> dict[str, int]:
     """Count the rows the channel and the transcript hold."""
-    from api.audit.models import AuditEvent
-    from api.channels.whatsapp.models import Attachment, ChannelEvent, WhatsAppContact
-    from api.conversations.models import Conversation, Message
+    from domain.audit.models import AuditEvent
+    from domain.conversations.models import Conversation, Message
+    from domain.whatsapp.models import Attachment, ChannelEvent, WhatsAppContact
 
     tables: dict[str, Any] = {
         "events": ChannelEvent,

@@ -10,15 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
-from api.agents import service as agents_service
-from api.agents.security import create_access_token
-from api.audit.models import AuditEvent
-from api.channels.whatsapp.models import WhatsAppContact
 from api.channels.whatsapp.runtime import deliver_agent_reply
-from api.conversations.models import Message
-from api.db import session_scope
-from api.db.columns import utcnow
-from api.handoffs import service as handoffs_service
+from domain.agents import service as agents_service
+from domain.agents.security import create_access_token
+from domain.audit.models import AuditEvent
+from domain.conversations.models import Message
+from domain.db import session_scope
+from domain.db.columns import utcnow
+from domain.handoffs import service as handoffs_service
+from domain.whatsapp.models import WhatsAppContact
 from tests.support.twilio_standin import TwilioStandIn, webhook_form
 from tests.whatsapp.helpers import bodies, post_webhook
 

@@ -17,16 +17,16 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api.agents import service as agents_service
-from api.agents.security import create_access_token
-from api.audit.models import AuditEvent
-from api.channels.whatsapp import service as whatsapp_service
-from api.channels.whatsapp.models import WhatsAppContact
-from api.claims import service as claims_service
-from api.config import ROOT, get_settings
-from api.conversations.models import Conversation, Message
-from api.db import session_scope
-from api.handoffs import service as handoffs_service
+from domain.agents import service as agents_service
+from domain.agents.security import create_access_token
+from domain.audit.models import AuditEvent
+from domain.claims import service as claims_service
+from domain.config import ROOT, get_settings
+from domain.conversations.models import Conversation, Message
+from domain.db import session_scope
+from domain.handoffs import service as handoffs_service
+from domain.whatsapp import service as whatsapp_service
+from domain.whatsapp.models import WhatsAppContact
 from tests.support.twilio_standin import TwilioStandIn, webhook_form
 from tests.whatsapp.helpers import BERLIN, allowed_moment, bodies, last_sunday_noon, post_webhook
 

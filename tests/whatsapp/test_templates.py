@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from api.channels.whatsapp import templates
-from api.config import Settings
+from domain.config import Settings
 
 FILE = Path("templates.yml")
 SID_DE = "HX" + "1" * 32

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.channels.whatsapp.models import Attachment
 from api.channels.whatsapp.speech import WhisperTranscriber, transcribe, transcriber_for
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
 from api.launcher import Stack
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
+from domain.whatsapp.models import Attachment
 from tests.support.speech import ogg_opus, require_espeak
 from tests.support.stack import _free_port, twilio_env, wait_healthy
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form

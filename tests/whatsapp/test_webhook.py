@@ -7,10 +7,10 @@ import hashlib
 import pytest
 from fastapi.testclient import TestClient
 
-from api.audit.models import AuditEvent
-from api.channels.whatsapp.models import Attachment, WhatsAppContact
-from api.conversations import service as conversations_service
-from api.db import session_scope
+from domain.audit.models import AuditEvent
+from domain.conversations import service as conversations_service
+from domain.db import session_scope
+from domain.whatsapp.models import Attachment, WhatsAppContact
 from tests.support.twilio_standin import TwilioStandIn, sid, sign, webhook_form
 from tests.whatsapp.helpers import PUBLIC_URL, bodies, counts, post_webhook
 
@@ -61,7 +61,7 @@ def test_signed_with_the_real_validator_is_taken(client: TestClient) -> None:
 def test_without_an_auth_token_every_webhook_is_refused(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from api.config import get_settings
+    from domain.config import get_settings
 
     monkeypatch.delenv("QUITT_TWILIO_AUTH_TOKEN")
     get_settings.cache_clear()

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.audit.models import AuditEvent
-from api.channels.whatsapp.models import WhatsAppContact
-from api.conversations.models import Message
-from api.db import make_engine, session_scope
-from api.db.columns import utcnow
 from api.launcher import Stack
+from domain.audit.models import AuditEvent
+from domain.conversations.models import Message
+from domain.db import make_engine, session_scope
+from domain.db.columns import utcnow
+from domain.whatsapp.models import WhatsAppContact
 from tests.integration.conftest import AGENT_EMAIL, AGENT_PASSWORD
 from tests.support.stack import _free_port, running_stack, seeded_sqlite, twilio_env
 from tests.support.twilio_standin import TwilioStandIn, running_standin, sign, webhook_form

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Final
 
-from api import catalogue
+from domain import catalogue
 
 # Twilio refuses WhatsApp bodies over 1600 characters.
 MAX_BODY_CHARS: Final = 1600

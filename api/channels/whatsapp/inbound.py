@@ -8,14 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.db import session_scope
 from api.dialogue.agents import message_view
 from api.dialogue.service import MAX_MESSAGE_CHARS, Gateway, Inbound, handle_inbound
 from api.events.bus import CONSOLE, EventBus
+from domain.db import session_scope
+from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
 from . import formatting
-from . import service as whatsapp_service
 from .client import Media, TwilioClient, TwilioError
 from .speech import Transcriber
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.config import get_settings
-from api.db import session_scope
 from api.events.bus import CONSOLE, EventBus
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
 from . import formatting
-from . import service as whatsapp_service
 from .client import TwilioClient, TwilioError
 from .speech import Transcriber, transcribe, transcriber_for
 

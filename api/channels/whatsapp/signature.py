@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from starlette.datastructures import URL
 from twilio.request_validator import RequestValidator
 
-from api.config import Settings
-from api.errors import Forbidden
+from domain.config import Settings
+from domain.errors import Forbidden
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"

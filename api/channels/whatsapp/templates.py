@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import yaml
 
-from api.config import Settings
+from domain.config import Settings
 
 LANGUAGES: Final = ("de", "en")
 # Where a template's variables may come from: settings only, never an agent's free text.

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from api.config import get_settings
-from api.db import session_scope
 from api.dialogue.service import clean_text
-from api.errors import ValidationFailed
+from domain.config import get_settings
+from domain.db import session_scope
+from domain.errors import ValidationFailed
+from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
 from . import formatting, inbound, signature
-from . import service as whatsapp_service
 from .runtime import WhatsAppRuntime
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from api.config import get_settings
-from api.db.core import make_engine
-from api.db.models import Base
+from domain.config import get_settings
+from domain.db.core import make_engine
+from domain.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

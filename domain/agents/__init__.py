@@ -1,0 +1,1 @@
+"""Console users (agents, supervisors) and their authentication."""

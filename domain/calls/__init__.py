@@ -1,0 +1,1 @@
+"""The phone line's table: one row per call."""

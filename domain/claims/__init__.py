@@ -1,0 +1,1 @@
+"""Creditors, debtors and their claims; the claims import (`quitt-claims/1` JSON and CSV)."""

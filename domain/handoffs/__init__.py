@@ -1,0 +1,1 @@
+"""Escalations from the bot to a human agent."""

@@ -1,0 +1,1 @@
+"""Collection KPIs: conversations, promises, payments on them and handoffs over a period."""

@@ -1,0 +1,1 @@
+"""Payments in: bank statements imported, credits matched to claims and allocated."""

@@ -1,0 +1,1 @@
+"""Payment reminders: the outbox table (the outbox, texts and channels: `api.reminders`)."""

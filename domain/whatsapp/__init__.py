@@ -1,0 +1,1 @@
+"""The WhatsApp channel's tables and ledgers: Twilio events, contacts, attachments, sends."""
