@@ -48,16 +48,14 @@ import asyncio
 import contextlib
 import logging
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import socketio
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from api.channels import dedup
+from api.channels import dedup, widget
 from api.dialogue.agents import take_undelivered
 from api.dialogue.service import (
     MAX_MESSAGE_CHARS,
@@ -69,7 +67,6 @@ from api.dialogue.service import (
 )
 from api.events.bus import conversation_topic
 from api.web import texts
-from domain.config import get_settings
 from domain.conversations.models import Message
 from domain.db import session_scope
 from domain.db.columns import utcnow
@@ -80,9 +77,6 @@ logger = logging.getLogger(__name__)
 
 SOCKETIO_PATH: Final = "socket.io"
 CHANNEL: Final = "web"
-SENDER_PREFIX: Final = "web:"
-# Ids the server issues are uuid4 hex (32); shorter ones would be guessable.
-_SESSION_ID: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 HISTORY_TURNS: Final = 30
 # A user_uttered frame carries at most one message plus a little custom data. A client
 # may send the message JSON-escaped: up to 12 bytes a character ("\\ud83d\\ude21").
@@ -92,61 +86,8 @@ RESUBSCRIBE_SECONDS: Final = 1.0
 # Turns kept for sessions without a socket (a page reloading), bounded against abandonment.
 MAX_PENDING_TURNS: Final = 50
 MAX_PENDING_SESSIONS: Final = 1000
-BotUttered = dict[str, Any]
 # Lone UTF-16 surrogates cannot be stored or sent on as UTF-8.
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
-
-
-def sender_of(session_id: str) -> str:
-    """Return the conversation sender id of a widget session."""
-    return f"{SENDER_PREFIX}{session_id}"
-
-
-def valid_session_id(value: object) -> str | None:
-    """Return the session id a client sent if the server could have issued it, else None."""
-    return value if isinstance(value, str) and _SESSION_ID.match(value) else None
-
-
-def new_session_id() -> str:
-    """Return a fresh, unguessable session id."""
-    return uuid.uuid4().hex
-
-
-def to_bot_uttered(reply: dict[str, Any]) -> BotUttered:
-    """Turn a Rasa REST-shaped bot turn into the socket.io channel's `bot_uttered` payload.
-
-    Buttons become `quick_replies` as Rasa's socket.io output sends them. rasa-webchat
-    only renders `{text}` and `{text, quick_replies}` exactly, so everything else the
-    gateway knows (custom data, the author) travels in `metadata`, which it strips.
-    """
-    message: BotUttered = {}
-    text = reply.get("text")
-    if isinstance(text, str) and text:
-        message["text"] = text
-    buttons = reply.get("buttons")
-    if isinstance(buttons, list):
-        quick_replies = [
-            {"content_type": "text", "title": str(b["title"]), "payload": str(b["payload"])}
-            for b in buttons
-            if isinstance(b, dict) and b.get("title") and b.get("payload")
-        ]
-        if quick_replies:
-            message["quick_replies"] = quick_replies
-            message.setdefault("text", "")
-    image = reply.get("image")
-    if isinstance(image, str) and image and not message:
-        message["attachment"] = {"type": "image", "payload": {"src": image}}
-    custom = reply.get("custom")
-    if isinstance(custom, dict) and custom:
-        message["metadata"] = {"custom": custom}
-    return message
-
-
-def _transcript_turn(author: str, text: str, buttons: Any, image: Any = None) -> BotUttered:
-    """Return a stored outbound turn as a replayed `bot_uttered` payload."""
-    message = to_bot_uttered({"text": text, "buttons": buttons, "image": image})
-    message["metadata"] = {"custom": {"author": author}, "history": True}
-    return message
 
 
 def _claim_agent_message(message_id: int) -> bool:
@@ -170,11 +111,11 @@ def _take_undelivered(sender: str) -> list[dict[str, Any]]:
         return [{"text": m.text} for m in take_undelivered(db_session=db_session, sender_id=sender)]
 
 
-def _recent_turns(sender: str, limit: int) -> list[BotUttered]:
+def _recent_turns(sender: str, limit: int) -> list[widget.BotUttered]:
     """Return the conversation's latest bot and agent turns, oldest first (blocking)."""
     with session_scope() as db_session:
         return [
-            _transcript_turn(
+            widget.transcript_turn(
                 m.author, m.text, (m.data or {}).get("buttons"), (m.data or {}).get("image")
             )
             # Verified now, and no older than an identity check lasts (domain.privacy.replay).
@@ -202,33 +143,6 @@ def _settle(delivery: dedup.Delivery | None, *, done: bool) -> None:
             dedup.release(db_session=db_session, delivery=delivery)
 
 
-def _message_id(data: dict[str, Any]) -> str | None:
-    """Return the client's id of a frame's message (frame or customData), if usable."""
-    custom = data.get("customData")
-    given = data.get("message_id")
-    if given is None and isinstance(custom, dict):
-        given = custom.get("message_id")
-    if isinstance(given, str | int) and 0 < len(str(given)) <= dedup.MAX_MESSAGE_ID_CHARS:
-        return str(given)
-    return None
-
-
-def _client_ip(environ: dict[str, Any]) -> str | None:
-    """Return the socket's peer address as the ASGI server saw it."""
-    client = (environ.get("asgi.scope") or {}).get("client")
-    return str(client[0]) if client else None
-
-
-def _allowed_origin(origin: str | None, environ: dict[str, Any]) -> bool:
-    """Allow the gateway's own page and its public URL; refuse other origins."""
-    if not origin:
-        return True  # not a browser: no cross-origin question
-    host = environ.get("HTTP_HOST", "")
-    scheme = environ.get("wsgi.url_scheme", "http")
-    public = urlsplit(get_settings().public_url)
-    return origin in (f"{scheme}://{host}", f"{public.scheme}://{public.netloc}")
-
-
 @dataclass
 class _Session:
     """The sockets of one widget session in this process, and its agent-reply listener."""
@@ -236,7 +150,7 @@ class _Session:
     sids: set[str] = field(default_factory=set)
     listener: asyncio.Task[None] | None = None
     # Bot turns that were ready while no socket was connected (page reloading).
-    pending: list[BotUttered] = field(default_factory=list)
+    pending: list[widget.BotUttered] = field(default_factory=list)
 
 
 class WebChat:
@@ -247,7 +161,7 @@ class WebChat:
         self.app = app
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            cors_allowed_origins=_allowed_origin,
+            cors_allowed_origins=widget.allowed_origin,
             max_http_buffer_size=MAX_FRAME_BYTES,
             logger=False,
             engineio_logger=False,
@@ -295,7 +209,7 @@ class WebChat:
     async def _on_session_request(self, sid: str, *args: Any) -> None:
         """Confirm the session (the client's id if valid, else a new one) and catch up."""
         data = args[0] if args and isinstance(args[0], dict) else {}
-        session_id = valid_session_id(data.get("session_id")) or new_session_id()
+        session_id = widget.valid_session_id(data.get("session_id")) or widget.new_session_id()
         await self._join(sid, session_id)
         # Rasa confirms with the bare id; rasa-webchat accepts that or {session_id}.
         await self.sio.emit("session_confirm", session_id, to=sid)
@@ -316,18 +230,18 @@ class WebChat:
         session_id = self._sid_session.get(sid)
         if session_id is None:
             # No session_request first: adopt the frame's id as Rasa does, or issue one.
-            session_id = valid_session_id(data.get("session_id")) or new_session_id()
+            session_id = widget.valid_session_id(data.get("session_id")) or widget.new_session_id()
             await self._join(sid, session_id)
             await self.sio.emit("session_confirm", session_id, to=sid)
         custom = data.get("customData")
         language = custom.get("language") if isinstance(custom, dict) else None
         metadata: dict[str, Any] = {"language": language} if language in texts.LANGUAGES else {}
-        room = sender_of(session_id)
-        client = ip_key(_client_ip(self.sio.get_environ(sid) or {}))
+        room = widget.sender_of(session_id)
+        client = ip_key(widget.client_ip(self.sio.get_environ(sid) or {}))
         if client:
             # The verification rate limit counts per client; only a keyed hash travels.
             metadata[METADATA_KEY] = client
-        message_id = _message_id(data)
+        message_id = widget.message_id(data)
         delivery = (
             dedup.Delivery.of(channel=CHANNEL, sender=room, message_id=message_id)
             if message_id
@@ -370,7 +284,7 @@ class WebChat:
             await asyncio.to_thread(_settle, delivery, done=done)
         try:
             for reply in replies:
-                await self._emit(session_id, to_bot_uttered(reply))
+                await self._emit(session_id, widget.to_bot_uttered(reply))
         finally:
             await self.sio.emit("bot_typing", {"typing": False}, room=room)
 
@@ -382,7 +296,7 @@ class WebChat:
         if previous is not None:
             await self._leave(sid)
         self._sid_session[sid] = session_id
-        await self.sio.enter_room(sid, sender_of(session_id))
+        await self.sio.enter_room(sid, widget.sender_of(session_id))
         session = self._sessions.setdefault(session_id, _Session())
         session.sids.add(sid)
         if session.listener is None or session.listener.done():
@@ -399,7 +313,7 @@ class WebChat:
         session_id = self._sid_session.pop(sid, None)
         if session_id is None:
             return
-        await self.sio.leave_room(sid, sender_of(session_id))
+        await self.sio.leave_room(sid, widget.sender_of(session_id))
         session = self._sessions.get(session_id)
         if session is None:
             return
@@ -417,12 +331,12 @@ class WebChat:
 
     async def _catch_up(self, sid: str, session_id: str, *, history: bool) -> None:
         """Send the socket what it asked for or missed while no socket was connected."""
-        sender = sender_of(session_id)
+        sender = widget.sender_of(session_id)
         if history:
             for message in await asyncio.to_thread(_recent_turns, sender, HISTORY_TURNS):
                 await self.sio.emit("bot_uttered", message, to=sid)
         session = self._sessions.get(session_id)
-        pending: list[BotUttered] = []
+        pending: list[widget.BotUttered] = []
         if session is not None:
             pending, session.pending = session.pending, []
         for message in pending:
@@ -430,17 +344,17 @@ class WebChat:
         async with self.gateway.lock(sender):
             missed = await asyncio.to_thread(_take_undelivered, sender)
         for reply in agent_turns(sender, missed):
-            await self._emit(session_id, to_bot_uttered(reply))
+            await self._emit(session_id, widget.to_bot_uttered(reply))
 
-    async def _emit(self, session_id: str, message: BotUttered) -> None:
+    async def _emit(self, session_id: str, message: widget.BotUttered) -> None:
         """Emit a bot turn to the session's sockets, or keep it until one reconnects."""
         session = self._sessions.get(session_id)
         if session is None or not session.sids:
             self._keep_pending(session_id, message)
             return
-        await self.sio.emit("bot_uttered", message, room=sender_of(session_id))
+        await self.sio.emit("bot_uttered", message, room=widget.sender_of(session_id))
 
-    def _keep_pending(self, session_id: str, message: BotUttered) -> None:
+    def _keep_pending(self, session_id: str, message: widget.BotUttered) -> None:
         """Keep a turn for the session's next socket; forget the oldest abandoned sessions."""
         session = self._sessions.get(session_id)
         if session is None:
@@ -456,7 +370,7 @@ class WebChat:
         A broken subscription (Redis restarting) is opened again; replies published
         in between wait in the outbox for the debtor's next message or reconnect.
         """
-        sender = sender_of(session_id)
+        sender = widget.sender_of(session_id)
         try:
             while True:
                 try:
@@ -483,11 +397,11 @@ class WebChat:
         if session is None or not session.sids:
             return  # nobody here to show it to: it waits in the outbox
         # The lock keeps a debtor message (which takes the outbox) from racing the claim.
-        async with self.gateway.lock(sender_of(session_id)):
+        async with self.gateway.lock(widget.sender_of(session_id)):
             claimed = await asyncio.to_thread(_claim_agent_message, message_id)
         if claimed:
-            [reply] = agent_turns(sender_of(session_id), [{"text": text}])
-            await self._emit(session_id, to_bot_uttered(reply))
+            [reply] = agent_turns(widget.sender_of(session_id), [{"text": text}])
+            await self._emit(session_id, widget.to_bot_uttered(reply))
 
 
 def mount_webchat(app: FastAPI) -> WebChat:

@@ -12,7 +12,7 @@ Several sweepers (gateway processes, `quitt reminders run`) share the table safe
    so concurrent sweepers take different rows without waiting; on SQLite the unit
    of work holds the write lock (BEGIN IMMEDIATE) and the UPDATE's own
    `state = 'pending'` condition makes the claim atomic.
-3. `prepare` decides (policy.reminders) and either settles the row (skipped, or
+3. `decision.prepare` decides (policy.reminders) and either settles the row (skipped, or
    back to pending until a later moment) or renders the message and notes
    `send_started_at` — committed before the message leaves.
 4. `record` writes the outcome (sent with the provider's id, or failed, or pending
@@ -25,7 +25,6 @@ instead of sending it again. A row claimed but never started goes back to pendin
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,24 +36,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from api.reminders import optout, texts
-from api.reminders.channels import Email, Outgoing, SendError, Senders, Sms, WhatsAppTemplate
+from api.reminders.channels import Outgoing, SendError, WhatsAppTemplate
 from domain.audit import service as audit_service
 from domain.claims.models import Claim, Debtor
-from domain.config import Settings
-from domain.conversations.models import Conversation, Message
+from domain.conversations.models import Message
 from domain.db.columns import utcnow
-from domain.disputes.models import Dispute
-from domain.handoffs.models import ACTIVE_STATES, Handoff
-from domain.paydetails import links
-from domain.paydetails.accounts import agency_account
-from domain.paydetails.details import for_promise
 from domain.payments.sweep import policy_of
-from domain.privacy import suppression
 from domain.promises.models import Instalment, Promise
 from domain.reminders.models import Reminder, ReminderOptOut
-from domain.whatsapp import service as whatsapp_service
-from domain.whatsapp.models import WhatsAppContact
 from policy import reminders as rules
 from policy.config import CreditorPolicy, PolicyBook
 
@@ -68,8 +57,6 @@ HOLD_RECHECK: Final = timedelta(minutes=10)
 # Waits between retries that are safe (no connection, the provider's own trouble).
 RETRY_BASE: Final = timedelta(minutes=5)
 RETRY_CAP: Final = timedelta(hours=6)
-_E164: Final = re.compile(r"^\+[1-9]\d{6,14}$")
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def new_token() -> str:
@@ -80,7 +67,7 @@ def new_token() -> str:
 # --- planning -------------------------------------------------------------------------------
 
 
-def _policies(book: PolicyBook, claims: Sequence[Claim]) -> tuple[CreditorPolicy, ...]:
+def creditor_policies(book: PolicyBook, claims: Sequence[Claim]) -> tuple[CreditorPolicy, ...]:
     """Return the creditors' policies of a promise's claims, oldest claim first, once each."""
     found: dict[str, CreditorPolicy] = {}
     for claim in sorted(claims, key=lambda c: (c.due_date, c.reference)):
@@ -167,7 +154,7 @@ def plan(*, db_session: Session, now: datetime, policies: PolicyBook) -> int:
         if not claims:
             continue
         found = rules.due_reminders(
-            _payments(promise, first, last), now=now, policies=_policies(policies, claims)
+            _payments(promise, first, last), now=now, policies=creditor_policies(policies, claims)
         )
         numbers = {i.number: i.id for i in promise.instalments}
         rows += [
@@ -252,24 +239,22 @@ def recover(*, db_session: Session, policies: PolicyBook) -> int:
     for reminder in list(stale):
         count += 1
         if reminder.send_started_at is None:
-            _release(reminder)
+            release(reminder)
         else:
             reminder.last_error = "outcome_unknown"
-            _finish(
-                db_session, reminder, "failed", "reminder_failed", ["outcome_unknown"], policies
-            )
+            finish(db_session, reminder, "failed", "reminder_failed", ["outcome_unknown"], policies)
     db_session.flush()
     return count
 
 
-def _release(reminder: Reminder) -> None:
+def release(reminder: Reminder) -> None:
     reminder.state = "pending"
     reminder.claimed_by = None
     reminder.claimed_at = None
     reminder.send_started_at = None
 
 
-# --- deciding -------------------------------------------------------------------------------
+# --- the decision's result (`decision.prepare` makes it) ------------------------------------
 
 
 @dataclass(frozen=True)
@@ -279,257 +264,6 @@ class Prepared:
     reminder_id: int
     channel: str
     message: Outgoing
-
-
-@dataclass(frozen=True)
-class _Debtor:
-    """What the outbox reads about a debtor: their conversations and reachable channels."""
-
-    debtor: Debtor
-    conversations: list[Conversation]
-    language: str
-    last_used: str | None
-    whatsapp: WhatsAppContact | None
-
-
-def _debtor(db_session: Session, debtor: Debtor, promise: Promise) -> _Debtor:
-    """Gather the debtor's conversations (theirs, and the promise's own) and channels."""
-    conditions = [Conversation.debtor_id == debtor.id]
-    if promise.conversation_id:
-        conditions.append(Conversation.sender_id == promise.conversation_id)
-    conversations = list(db_session.scalars(select(Conversation).where(or_(*conditions))))
-    conversations.sort(key=lambda c: (c.last_message_at or c.created_at, c.sender_id), reverse=True)
-    latest = conversations[0] if conversations else None
-    # WhatsApp only where this debtor passed the identity check: whoever holds that phone
-    # has shown who they are, so a template naming the amount reaches the right person.
-    verified = [
-        c
-        for c in conversations
-        if c.channel == whatsapp_service.CHANNEL and c.debtor_id == debtor.id
-    ]
-    contact = None
-    for conversation in verified:
-        contact = whatsapp_service.get_contact(
-            db_session=db_session, address=conversation.sender_id
-        )
-        if contact is not None:
-            break
-    return _Debtor(
-        debtor=debtor,
-        conversations=conversations,
-        language=latest.language if latest else debtor.language,
-        last_used=latest.channel if latest else None,
-        whatsapp=contact,
-    )
-
-
-def _opted_out(db_session: Session, who: _Debtor) -> bool:
-    """Tell whether the debtor opted out anywhere: a reminder opt-out, or WhatsApp's STOP."""
-    if db_session.get(ReminderOptOut, who.debtor.id) is not None:
-        return True
-    addresses = {c.sender_id for c in who.conversations if c.channel == whatsapp_service.CHANNEL}
-    if who.debtor.phone:
-        addresses.add(f"{whatsapp_service.CHANNEL}:{who.debtor.phone}")
-    if not addresses:
-        return False
-    if any(suppression.opted_out_at(db_session=db_session, address=a) for a in addresses):
-        # A STOP said before an erasure outlives it (domain/privacy/suppression.py).
-        return True
-    return bool(
-        db_session.scalar(
-            select(
-                exists().where(
-                    WhatsAppContact.address.in_(addresses),
-                    WhatsAppContact.opted_out_at.is_not(None),
-                )
-            )
-        )
-    )
-
-
-def _facts(
-    db_session: Session, reminder: Reminder, promise: Promise, claims: list[Claim], who: _Debtor
-) -> rules.Facts:
-    """Read what the rules need at this moment."""
-    references = [claim.reference for claim in claims]
-    instalment = (
-        db_session.get(Instalment, reminder.instalment_id) if reminder.instalment_id else None
-    )
-    conversation_ids = [c.sender_id for c in who.conversations]
-    insolvency = db_session.scalar(
-        select(exists().where(Claim.debtor_id == who.debtor.id, Claim.status == "insolvency"))
-    )
-    dispute = db_session.scalar(
-        select(exists().where(Dispute.claim_reference.in_(references), Dispute.status == "open"))
-    )
-    held = db_session.scalar(
-        select(
-            exists().where(
-                Handoff.state.in_(ACTIVE_STATES),
-                or_(
-                    Handoff.claim_reference.in_(references),
-                    Handoff.conversation_id.in_(conversation_ids),
-                ),
-            )
-        )
-    ) or any(c.state in ACTIVE_STATES for c in who.conversations)
-    return rules.Facts(
-        payment_status=instalment.status if instalment is not None else promise.status,
-        promise_status=promise.status,
-        claim_statuses=tuple(claim.status for claim in claims),
-        debtor_in_insolvency=bool(insolvency),
-        open_dispute=bool(dispute),
-        opted_out=_opted_out(db_session, who),
-        held_by_agent=bool(held),
-    )
-
-
-def _reachable(who: _Debtor, senders: Senders) -> set[str]:
-    """Return the channels this debtor can get a reminder on now."""
-    found = set()
-    contact = who.whatsapp
-    if senders.whatsapp_ready and contact is not None and contact.opted_out_at is None:
-        found.add(rules.WHATSAPP)
-    if senders.sms_ready and _E164.match(who.debtor.phone or ""):
-        found.add(rules.SMS)
-    if senders.email_ready and _EMAIL.match(who.debtor.email or ""):
-        found.add(rules.EMAIL)
-    return found
-
-
-def _content(
-    db_session: Session,
-    reminder: Reminder,
-    promise: Promise,
-    who: _Debtor,
-    settings: Settings,
-    *,
-    email: bool,
-) -> texts.Content:
-    """Gather what the reminder says: the payment, whom to pay, the links."""
-    details = for_promise(
-        db_session=db_session, promise_id=promise.id, agency=agency_account(settings)
-    )
-    index = (reminder.instalment_number or 0) - 1
-    instalment = promise.instalments[index] if reminder.instalment_number else None
-    payees = []
-    for block in details.blocks if details else ():
-        part = block.instalments[index] if instalment is not None else block.first_amount
-        if part > 0:
-            payees.append(
-                texts.Payee(
-                    holder=block.account.holder,
-                    iban=block.account.iban,
-                    bic=block.account.bic,
-                    amount=part,
-                    reference=block.remittance,
-                )
-            )
-    agreement = unsubscribe = None
-    if email:
-        token = links.make_token(
-            links.link_key(settings),
-            links.Link(
-                purpose="agreement",
-                promise_id=promise.id,
-                language=who.language,
-                block=0,
-                expires=links.expiry(settings, utcnow()),
-            ),
-        )
-        agreement = links.agreement_url(settings, token, "html")
-        unsubscribe = optout.unsubscribe_url(settings, who.debtor.id)
-    return texts.Content(
-        kind=reminder.kind,
-        language=who.language,
-        instalment=reminder.instalment_number,
-        amount=instalment.amount if instalment is not None else promise.amount,
-        currency=details.currency if details else "EUR",
-        due_date=reminder.payment_due_date,
-        payees=tuple(payees),
-        references=tuple(promise.claim_references),
-        sender=settings.data_controller,
-        chat_url=settings.public_url.rstrip("/") + "/",
-        agreement_url=agreement,
-        unsubscribe_url=unsubscribe,
-    )
-
-
-def _message(
-    channel: str, content: texts.Content, who: _Debtor, settings: Settings, creditor_id: str
-) -> Outgoing:
-    """Render the reminder for its channel."""
-    if channel == rules.WHATSAPP:
-        assert who.whatsapp is not None
-        catalogue = texts.catalogue(settings.reminder_templates_file)
-        rendered = texts.whatsapp(catalogue, content, creditor_id=creditor_id)
-        return WhatsAppTemplate(
-            from_=who.whatsapp.our_address, to=who.whatsapp.address, rendered=rendered
-        )
-    if channel == rules.SMS:
-        return Sms(to=str(who.debtor.phone), body=texts.sms(content))
-    subject, body = texts.email(content)
-    return Email(
-        to=str(who.debtor.email),
-        subject=subject,
-        body=body,
-        language=content.language,
-        unsubscribe_url=content.unsubscribe_url,
-    )
-
-
-def prepare(
-    *,
-    db_session: Session,
-    reminder_id: int,
-    token: str,
-    now: datetime,
-    settings: Settings,
-    policies: PolicyBook,
-    senders: Senders,
-) -> Prepared | str:
-    """Decide a claimed reminder: return the message to send, or what was done instead.
-
-    What was done instead is "skipped" or "deferred" (settled in this transaction).
-    A reminder to send has `send_started_at` set: commit before sending.
-    """
-    reminder = db_session.get(Reminder, reminder_id, with_for_update=True)
-    if reminder is None or reminder.state != "sending" or reminder.claimed_by != token:
-        return "lost"  # recovered by another sweeper after the lease
-    promise = db_session.get(Promise, reminder.promise_id)
-    debtor = db_session.get(Debtor, reminder.debtor_id)
-    claims = list(promise.claims) if promise is not None else []
-    if promise is None or debtor is None or not claims:
-        _finish(db_session, reminder, "skipped", "reminder_skipped", ["promise_gone"], policies)
-        return "skipped"
-    who = _debtor(db_session, debtor, promise)
-    facts = _facts(db_session, reminder, promise, claims, who)
-    planned = rules.Reminder(
-        kind=reminder.kind,
-        promise_id=promise.id,
-        instalment=reminder.instalment_number,
-        due_date=reminder.payment_due_date,
-        planned_for=reminder.due_at,
-    )
-    decision = rules.decide(planned, facts, now=now, policies=_policies(policies, claims))
-    if decision.action == "skip":
-        _finish(db_session, reminder, "skipped", "reminder_skipped", decision.reasons, policies)
-        return "skipped"
-    if decision.action == "defer":
-        _release(reminder)
-        reminder.reasons = list(decision.reasons)
-        reminder.next_attempt_at = decision.not_before or now + HOLD_RECHECK
-        return "deferred"
-    channel = rules.choose_channel(last_used=who.last_used, reachable=_reachable(who, senders))
-    if channel is None:
-        _finish(db_session, reminder, "skipped", "reminder_skipped", [rules.NO_CHANNEL], policies)
-        return "skipped"
-    content = _content(db_session, reminder, promise, who, settings, email=channel == rules.EMAIL)
-    message = _message(channel, content, who, settings, claims[0].creditor_id)
-    reminder.channel = channel
-    reminder.reasons = list(decision.reasons)
-    reminder.send_started_at = utcnow()
-    return Prepared(reminder_id=reminder.id, channel=channel, message=message)
 
 
 # --- outcomes -------------------------------------------------------------------------------
@@ -572,7 +306,7 @@ def record_sent(
                 delivered_at=utcnow(),
             )
         )
-    _finish(
+    finish(
         db_session,
         reminder,
         "sent",
@@ -601,14 +335,14 @@ def record_failed(
     reminder.last_error = error.code
     if error.opted_out:
         _opt_out(db_session, reminder.debtor_id, prepared.channel, reminder.promise_id)
-        _finish(db_session, reminder, "skipped", "reminder_skipped", [rules.OPTED_OUT], policies)
+        finish(db_session, reminder, "skipped", "reminder_skipped", [rules.OPTED_OUT], policies)
         return "skipped"
     if error.retry and reminder.attempts < max_attempts:
-        _release(reminder)
+        release(reminder)
         wait = min(RETRY_BASE * 2 ** (reminder.attempts - 1), RETRY_CAP)
         reminder.next_attempt_at = now + wait
         return "retry"
-    _finish(db_session, reminder, "failed", "reminder_failed", [error.code], policies)
+    finish(db_session, reminder, "failed", "reminder_failed", [error.code], policies)
     return "failed"
 
 
@@ -635,7 +369,7 @@ def opt_out(*, db_session: Session, debtor_id: int, channel: str) -> bool:
     return not known
 
 
-def _finish(
+def finish(
     db_session: Session,
     reminder: Reminder,
     state: str,

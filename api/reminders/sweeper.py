@@ -17,7 +17,7 @@ from typing import Final
 
 from sqlalchemy import Engine
 
-from api.reminders import outbox
+from api.reminders import decision, outbox
 from api.reminders.channels import SendError, Senders
 from domain.config import Settings, get_settings
 from domain.db import session_scope
@@ -132,7 +132,7 @@ async def _one(
 
     def prepare() -> outbox.Prepared | str:
         with session_scope(engine) as db_session:
-            return outbox.prepare(
+            return decision.prepare(
                 db_session=db_session,
                 reminder_id=reminder_id,
                 token=token,

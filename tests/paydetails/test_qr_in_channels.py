@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.channels.socketio import _transcript_turn, to_bot_uttered
+from api.channels.widget import to_bot_uttered
+from api.channels.widget import transcript_turn as _transcript_turn
 from api.dialogue.agents import message_view
 from domain.conversations.models import Message
 

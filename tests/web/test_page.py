@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.channels.socketio import to_bot_uttered, valid_session_id
+from api.channels.widget import to_bot_uttered, valid_session_id
 from api.main import create_app
 from api.web import texts
 from api.web.views import WIDGET_BUNDLE, page_language
