@@ -59,9 +59,9 @@ import httpx
 import yaml
 from sqlalchemy import select
 
-from api.claims import service as claims_service
-from api.db import make_engine, session_scope
-from api.handoffs.models import Handoff
+from domain.claims import service as claims_service
+from domain.db import make_engine, session_scope
+from domain.handoffs.models import Handoff
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND_DIR = ROOT / "tests" / "blind"
@@ -1094,7 +1094,7 @@ def failures_text(
 
 def seed(database_url: str) -> None:
     """Migrate, load the demo claims and create the bench's agent (as the test stack does)."""
-    from api.agents import service as agents_service
+    from domain.agents import service as agents_service
     from api.db.migrate import upgrade
 
     upgrade(database_url)
