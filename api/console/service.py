@@ -15,17 +15,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.dialogue.agents import Acting, message_view, notes
+from domain.claims import history as claim_history
 from domain.claims import service as claim_service
 from domain.conversations import service as conversation_service
 from domain.conversations.models import Message
 from domain.db.columns import utcnow
-from domain.disputes import service as dispute_service
-from domain.disputes.schemas import DisputeOut
 from domain.errors import ValidationFailed
 from domain.handoffs import service as handoff_service
 from domain.handoffs.models import ACTIVE_STATES, Handoff
-from domain.promises import service as promise_service
-from domain.promises.schemas import PromiseOut
 
 from . import attachments as console_attachments
 from . import whatsapp as whatsapp_console
@@ -113,26 +110,9 @@ def claim_summary(*, db_session: Session, reference: str) -> ClaimSummaryOut | N
         reference=claim.reference,
         creditor=claim.creditor.name,
         debtor_name=claim.debtor.name,
-        subject=claim.subject,
-        due_date=claim.due_date,
-        currency=claim.currency,
-        principal=claim.principal,
-        interest=claim.interest,
-        fees=claim.fees,
-        total=claim.total,
-        status=claim.status,
-        promises=[
-            PromiseOut.for_claim(p, reference)
-            for p in promise_service.list_for_claim(
-                db_session=db_session, claim_reference=reference
-            )
-        ],
-        disputes=[
-            DisputeOut.model_validate(d)
-            for d in dispute_service.list_for_claim(
-                db_session=db_session, claim_reference=reference
-            )
-        ],
+        **claim_history.figures(claim),
+        promises=claim_history.promises(db_session=db_session, reference=reference),
+        disputes=claim_history.disputes(db_session=db_session, reference=reference),
     )
 
 

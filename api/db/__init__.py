@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from domain.db import make_engine, session_scope
+from domain.db import session_scope
 
 
 def get_session() -> Iterator[Session]:
@@ -23,6 +23,4 @@ def get_session() -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-# Only for bench/judgement.py (owned elsewhere), which still imports them from here
-# (issue 12): remove once it imports `domain.db`.
-__all__ = ["SessionDep", "get_session", "make_engine", "session_scope"]
+__all__ = ["SessionDep", "get_session"]
