@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from api.agents.dependencies import CurrentAgent
 from api.db import SessionDep
-from domain.claims import history as claim_history
+from domain import casefile
+from domain.casefile import ClaimOut
 from domain.claims import service as claim_service
-from domain.claims.schemas import ClaimOut
 from domain.errors import NotFound
 
 router = APIRouter(prefix="/api/claims", tags=["claims"])
@@ -20,4 +20,4 @@ def read_claim(reference: str, db_session: SessionDep, _agent: CurrentAgent) -> 
     claim = claim_service.get_by_reference(db_session=db_session, reference=reference)
     if claim is None:
         raise NotFound(f"claim {reference} not found")
-    return claim_history.claim_out(db_session=db_session, claim=claim)
+    return casefile.claim_out(db_session=db_session, claim=claim)

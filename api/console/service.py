@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.dialogue.agents import Acting, message_view, notes
-from domain.claims import history as claim_history
+from domain import casefile
 from domain.claims import service as claim_service
 from domain.conversations import service as conversation_service
 from domain.conversations.models import Message
@@ -110,9 +110,9 @@ def claim_summary(*, db_session: Session, reference: str) -> ClaimSummaryOut | N
         reference=claim.reference,
         creditor=claim.creditor.name,
         debtor_name=claim.debtor.name,
-        **claim_history.figures(claim),
-        promises=claim_history.promises(db_session=db_session, reference=reference),
-        disputes=claim_history.disputes(db_session=db_session, reference=reference),
+        **casefile.figures(claim),
+        promises=casefile.promises(db_session=db_session, reference=reference),
+        disputes=casefile.disputes(db_session=db_session, reference=reference),
     )
 
 

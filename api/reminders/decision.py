@@ -27,10 +27,10 @@ from domain.handoffs.models import ACTIVE_STATES, Handoff
 from domain.paydetails import links
 from domain.paydetails.accounts import agency_account
 from domain.paydetails.details import for_promise
-from domain.privacy import suppression
 from domain.promises.models import Instalment, Promise
 from domain.reminders.models import Reminder, ReminderOptOut
 from domain.whatsapp import service as whatsapp_service
+from domain.whatsapp import suppression
 from domain.whatsapp.models import WhatsAppContact
 from policy import reminders as rules
 from policy.config import PolicyBook
@@ -91,7 +91,7 @@ def _opted_out(db_session: Session, who: _Debtor) -> bool:
     if not addresses:
         return False
     if any(suppression.opted_out_at(db_session=db_session, address=a) for a in addresses):
-        # A STOP said before an erasure outlives it (domain/privacy/suppression.py).
+        # A STOP said before an erasure outlives it (domain/whatsapp/suppression.py).
         return True
     return bool(
         db_session.scalar(

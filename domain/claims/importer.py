@@ -20,7 +20,6 @@ from typing import Any, Final
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.claims.bulk import BulkWriter
 from domain.claims.ledger import Ledger
 from domain.claims.models import Creditor

@@ -11,11 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from domain.db.schemas import Money, ORMModel
-from domain.disputes.schemas import DisputeOut
-from domain.handoffs.schemas import HandoffOut
-from domain.payments.schemas import PaymentOut
-from domain.promises.schemas import PromiseOut
+from domain.db.schemas import ORMModel
 from policy.bankdetails import parse_bic, parse_iban
 
 FORMAT = "quitt-claims/1"
@@ -203,25 +199,3 @@ class DebtorOut(BaseModel):
     name: str
     language: str
     phone: str | None
-
-
-class ClaimOut(BaseModel):
-    """A claim with its history, for the console."""
-
-    reference: str
-    creditor: CreditorOut
-    debtor: DebtorOut
-    subject: str
-    due_date: date
-    currency: str
-    principal: Money
-    interest: Money
-    fees: Money
-    total: Money
-    status: str
-    # Still owed: total less allocated payments (and a kept settlement's discount).
-    balance: Money
-    promises: list[PromiseOut]
-    payments: list[PaymentOut]
-    disputes: list[DisputeOut]
-    handoffs: list[HandoffOut]

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.claims import files, importer
 from domain.claims.jsonfile import document_source
 from domain.claims.models import Claim

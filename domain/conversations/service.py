@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.claims.models import LANGUAGES
 from domain.conversations.models import (
     AUTHORS,

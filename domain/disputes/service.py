@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.claims.models import Claim
 from domain.disputes.models import Dispute
 from domain.errors import NotFound, ValidationFailed

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.conversations import service as conversation_service
 from domain.db.columns import utcnow
 from domain.errors import Conflict, NotFound, ValidationFailed

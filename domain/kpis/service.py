@@ -50,7 +50,6 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.audit.models import AuditEvent
 from domain.claims.models import Claim, Creditor
 from domain.conversations.models import Conversation, Message

@@ -19,7 +19,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.audit import service as audit_service
 from domain.claims.models import Claim
 from domain.config import get_settings

@@ -20,9 +20,9 @@ from domain.calls.models import VoiceCall
 from domain.conversations.models import Conversation, Message
 from domain.disputes.models import Dispute
 from domain.handoffs.models import Handoff, HandoffNote
-from domain.privacy import suppression
 from domain.privacy.models import PrivacyRequest
 from domain.promises.models import Promise
+from domain.whatsapp import suppression
 from domain.whatsapp.models import Attachment, WhatsAppContact
 
 ANONYMISED_TEXT = ""

@@ -60,19 +60,3 @@ class PrivacyErasure(Base):
     actor: Mapped[str] = mapped_column(String(64))
     # What was anonymised, counted (no personal data).
     counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
-
-
-class WhatsAppSuppression(Base):
-    """An erased person's WhatsApp opt-out (STOP), kept without their number.
-
-    The contact row (keyed by the number) goes with the erasure; this keeps only a
-    keyed hash of the number (`domain.privacy.suppression`), so that a later claim with
-    the same number starts opted out instead of messaging someone who said STOP.
-    """
-
-    __tablename__ = "whatsapp_suppressions"
-
-    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # When they said STOP (the contact's opted_out_at).
-    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

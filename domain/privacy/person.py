@@ -37,7 +37,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-import domain.db.models  # noqa: F401  (every mapper must be known before the first query)
 from domain.audit.models import AuditEvent
 from domain.calls.models import VoiceCall
 from domain.claims.models import Claim, Debtor

@@ -60,3 +60,19 @@ class Attachment(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     transcript: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WhatsAppSuppression(Base):
+    """An erased person's WhatsApp opt-out (STOP), kept without their number.
+
+    The contact row (keyed by the number) goes with the erasure; this keeps only a
+    keyed hash of the number (`domain.whatsapp.suppression`), so that a later claim with
+    the same number starts opted out instead of messaging someone who said STOP.
+    """
+
+    __tablename__ = "whatsapp_suppressions"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # When they said STOP (the contact's opted_out_at).
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

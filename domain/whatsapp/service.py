@@ -20,7 +20,7 @@ from domain.claims.models import Debtor
 from domain.conversations import service as conversations_service
 from domain.conversations.models import Message
 from domain.db.columns import utcnow
-from domain.privacy import suppression
+from domain.whatsapp import suppression
 
 from .models import Attachment, ChannelEvent, WhatsAppContact
 
@@ -99,7 +99,7 @@ def touch_contact(
             our_address=our_address,
             last_inbound_at=now,
             debtor_hint_ids=debtor_hints(db_session=db_session, address=address) or None,
-            # An erased person's STOP holds for their number (domain.privacy.suppression).
+            # An erased person's STOP holds for their number (domain.whatsapp.suppression).
             opted_out_at=suppression.opted_out_at(db_session=db_session, address=address),
         )
         try:

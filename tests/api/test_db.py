@@ -14,7 +14,7 @@ from api.db.migrate import alembic_config, downgrade, upgrade
 from domain.audit.models import AuditEvent
 from domain.claims.models import Claim, Creditor, Debtor
 from domain.db import make_engine, session_scope
-from domain.db.models import Base
+from domain.tables import Base
 
 TABLES = {
     "agents",
@@ -142,8 +142,8 @@ def test_models_import_without_a_database() -> None:
 
     code = (
         "import os; os.environ['QUITT_DATABASE_URL']='postgresql+psycopg://nobody@256.0.0.1/x';"
-        "import domain.db.models, api.main; api.main.create_app(); print('ok')"
+        "import domain.tables, api.main; api.main.create_app(); print('ok')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
-    assert importlib.import_module("domain.db.models")
+    assert importlib.import_module("domain.tables")

@@ -20,12 +20,12 @@ from domain.handoffs.models import Handoff
 from domain.payments.models import Payment
 from domain.privacy import erase
 from domain.privacy.errors import ErasureRefused
-from domain.privacy.models import PrivacyErasure, WhatsAppSuppression
+from domain.privacy.models import PrivacyErasure
 from domain.privacy.person import find_person, holdings
 from domain.privacy.scan import scan
 from domain.promises.models import Instalment, Promise
 from domain.whatsapp import service as whatsapp_service
-from domain.whatsapp.models import WhatsAppContact
+from domain.whatsapp.models import WhatsAppContact, WhatsAppSuppression
 from tests.api.privacy_people import (
     OTTO_ABOUT_ERIKA,
     People,

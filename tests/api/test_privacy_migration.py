@@ -56,7 +56,7 @@ def _privacy_tables_differ_from_models(engine: Engine) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from domain.db.models import Base
+    from domain.tables import Base
 
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -201,7 +201,7 @@ def test_a_stop_said_before_an_erasure_still_stops_reminders(
 ) -> None:
     # Someone erased on request had said STOP on this number; the contact row is gone,
     # only the suppression entry (a keyed hash of the number) is left.
-    from domain.privacy import suppression
+    from domain.whatsapp import suppression
 
     make_promise(outbox_engine)
     with session_scope(outbox_engine) as db_session:

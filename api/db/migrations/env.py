@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from domain.config import get_settings
 from domain.db.core import make_engine
-from domain.db.models import Base
+from domain.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,4 +1,7 @@
-"""Import every domain's models so `Base.metadata` knows all tables (for Alembic)."""
+"""Every table of the domain, so that `Base.metadata` and the mappers know them all.
+
+The `domain` package imports this module first; Alembic reads its `Base`.
+"""
 
 from domain.agents.models import Agent
 from domain.audit.models import AuditEvent

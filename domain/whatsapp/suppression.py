@@ -21,7 +21,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from domain.config import get_settings
-from domain.privacy.models import WhatsAppSuppression
+from domain.whatsapp.models import WhatsAppSuppression
 
 _CONTEXT: Final = b"quitt/privacy/whatsapp-suppression/v1"
 _ADDRESS_PREFIX: Final = "whatsapp:"

@@ -1,17 +1,21 @@
-"""A claim as the agents see it: its figures and its history (promises, payments, ...).
+"""A claim's case file as the agents see it: its figures and its history.
 
-One place builds it, for the claims API (`ClaimOut`) and the console's summary of
-the claim a handoff is about.
+One place builds it, for the claims API (`ClaimOut`: promises, payments, disputes,
+handoffs) and the console's summary of the claim a handoff is about. It sits above
+the domain packages it gathers, so none of them needs another's schemas.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from domain.claims.models import Claim
-from domain.claims.schemas import ClaimOut, CreditorOut, DebtorOut
+from domain.claims.schemas import CreditorOut, DebtorOut
+from domain.db.schemas import Money
 from domain.disputes import service as dispute_service
 from domain.disputes.schemas import DisputeOut
 from domain.handoffs import service as handoff_service
@@ -22,6 +26,28 @@ from domain.payments.schemas import PaymentOut
 from domain.promises import service as promise_service
 from domain.promises.schemas import PromiseOut
 from policy.masking import mask_phone
+
+
+class ClaimOut(BaseModel):
+    """A claim with its history, for the console."""
+
+    reference: str
+    creditor: CreditorOut
+    debtor: DebtorOut
+    subject: str
+    due_date: date
+    currency: str
+    principal: Money
+    interest: Money
+    fees: Money
+    total: Money
+    status: str
+    # Still owed: total less allocated payments (and a kept settlement's discount).
+    balance: Money
+    promises: list[PromiseOut]
+    payments: list[PaymentOut]
+    disputes: list[DisputeOut]
+    handoffs: list[HandoffOut]
 
 
 def figures(claim: Claim) -> dict[str, Any]:
