@@ -21,6 +21,7 @@ from domain.config import get_settings
 from policy import reasons as r
 from policy.config import CreditorPolicy
 from policy.decisions import Decision, Instalment, Offer
+from policy.money import cents
 from policy.payments import propose_deferral, propose_full, propose_settlement
 from policy.plans import longest_plan_months, minimum_instalment, propose_plan
 
@@ -218,17 +219,25 @@ def _decide(
 
 
 def _counter_intro(
-    turn: Turn, decision: Decision, claims: list[ClaimView], amount: Decimal | None
+    turn: Turn,
+    decision: Decision,
+    claims: list[ClaimView],
+    amount: Decimal | None,
+    months: int | None = None,
 ) -> str | None:
     lang, domain, currency = turn.language, turn.domain, claims[0].currency
     policy, total = _policy(claims), _total(claims)
     why = set(decision.reasons)
     if why & {r.INSTALMENT_BELOW_MINIMUM, r.MONTHLY_NOT_FEASIBLE}:
+        # A plan asked for by its length ("12 months") is below the floor by its rate.
+        requested = amount or (cents(total / months) if months else None)
+        if requested is None:
+            return None
         return text(
             domain,
             "utter_counter_plan",
             lang,
-            requested=money(amount or Decimal("0"), lang, currency),
+            requested=money(requested, lang, currency),
             floor=money(minimum_instalment(total=total, policy=policy), lang, currency),
         )
     if r.SETTLEMENT_DISCOUNT_BEYOND_POLICY in why:
@@ -272,6 +281,10 @@ async def make_offer(
         months = plan_months(turn.text)
     if months is not None and amount == Decimal(months):
         amount = None  # "über 6 Monate": the 6 is the term, not an amount
+    if kind == "settlement" and amount is not None and amount >= _total(claims):
+        # "it's nearly 300 quid" on 295.84 names the claim, not a discount: a "settlement"
+        # of the whole total would offer a discount of 0.00. Offer the best one instead.
+        amount = None
     decision = _decide(kind, claims, amount, on, months)
     references = [c.reference for c in claims]
     await store.audit(
@@ -297,7 +310,7 @@ async def make_offer(
         return await floor_not_met(turn, dispatcher)
     if decision.offer is None or set(decision.reasons) & {r.PLAN_TOTAL_TOO_SMALL}:
         return _no_offer(turn, dispatcher, claims, decision)
-    parts = [p for p in (_counter_intro(turn, decision, claims, amount),) if p]
+    parts = [p for p in (_counter_intro(turn, decision, claims, amount, months),) if p]
     parts.append(describe(turn, decision.offer, claims[0].currency))
     if decision.offer.kind == "instalment_plan" and amount is None:
         parts.append(text(turn.domain, "utter_plan_hint", turn.language))

@@ -8,16 +8,50 @@ of two or more is a term: "1 Monat" is a deferral, "50 im Monat" an amount.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from decimal import Decimal
 
 from nlu.numbers import fold_umlauts, parse_decimal, parse_english_words, parse_german_word
 
 _NUMBER = r"(\d{1,2}|[a-zäöüß]+)"
-# A count followed by months or instalments (plural: "6 Monate", "zehn Raten", "12 months").
-_COUNT_UNIT = re.compile(
-    _NUMBER + r"\s*(?:-\s*)?(?:monate[n]?|monatsraten|monatliche[n]? raten|raten|teilzahlungen"
-    r"|months|monthly (?:payments|instal?lments)|instal?lments|payments|rates)\b"
+# A number and the word after it ("6 Monate", "zehn Raten", "2 instalmnts"): the word is
+# a unit when it is one of these or a misspelling of one (difflib, ratio >= 0.8), as
+# debtors type them; plurals only, so "1 Monat" stays a deferral.
+_NUMBER_WORD = re.compile(
+    r"\b" + _NUMBER + r"\s*(?:-\s*)?(?=(?:monatliche[n]? |monthly )?([a-zäöüß]+))"
 )
+_MONTH_UNITS = ("monate", "monaten", "months", "mths", "mnths")
+_INSTALMENT_UNITS = (
+    "raten",
+    "monatsraten",
+    "teilzahlungen",
+    "teilbeträge",
+    "instalments",
+    "installments",
+    "payments",
+    "rates",
+    "parts",
+    "teile",
+)
+
+
+def _is_unit(word: str, units: tuple[str, ...]) -> bool:
+    """Tell whether `word` is one of `units`, or a misspelling of one."""
+    if word in units:
+        return True
+    return len(word) >= 4 and bool(get_close_matches(word, units, n=1, cutoff=0.8))
+
+
+def _counts(folded: str, units: tuple[str, ...]) -> list[int]:
+    """Return the counts of two or more that stand before one of `units`, in order."""
+    found = []
+    for match in _NUMBER_WORD.finditer(folded):
+        if not _is_unit(match.group(2), units):
+            continue
+        count = _count(match.group(1))
+        if count is not None and 2 <= count <= 120:
+            found.append(count)
+    return found
 _YEARS = (
     (re.compile(r"\b(?:ein(?:em|es)?|1) (?:ganzen )?jahr(?:es)?\b"), 12),
     (re.compile(r"\b(?:a|one|1) (?:whole )?year\b"), 12),
@@ -89,23 +123,15 @@ def monthly_amount(text: str) -> Decimal | None:
     return None
 
 
-# A number of instalments in so many words ("2 raten", "in drei Teilzahlungen", "split it
-# into 3 payments"); "in 2 Monaten" is left out: it may as well be a deferral.
-_INSTALMENT_COUNT = re.compile(
-    _NUMBER + r"\s*(?:-\s*)?(?:monatsraten|monatliche[n]? raten|raten|teilzahlungen"
-    r"|monthly (?:payments|instal?lments)|instal?lments|payments|rates)\b"
-)
-
-
 def asks_for_plan(text: str) -> bool:
-    """Tell whether the words ask for instalments: a monthly amount or a number of them."""
+    """Tell whether the words ask for instalments: a monthly amount or a number of them.
+
+    A number of instalments in so many words ("2 raten", "in drei Teilzahlungen", "split
+    it into 3 payments"); "in 2 Monaten" is left out: it may as well be a deferral.
+    """
     if monthly_amount(text) is not None:
         return True
-    folded = " ".join(text.casefold().split())
-    return any(
-        (count := _count(m.group(1))) is not None and 2 <= count <= 120
-        for m in _INSTALMENT_COUNT.finditer(folded)
-    )
+    return bool(_counts(" ".join(text.casefold().split()), _INSTALMENT_UNITS))
 
 
 def _count(word: str) -> int | None:
@@ -117,10 +143,9 @@ def _count(word: str) -> int | None:
 def plan_months(text: str) -> int | None:
     """Return the number of monthly instalments the debtor asks for, or None."""
     folded = " ".join(text.casefold().split())
-    for match in _COUNT_UNIT.finditer(folded):
-        count = _count(match.group(1))
-        if count is not None and 2 <= count <= 120:
-            return count
+    counts = _counts(folded, _MONTH_UNITS + _INSTALMENT_UNITS)
+    if counts:
+        return counts[0]
     for pattern, months in _YEARS:
         if pattern.search(folded):
             return months

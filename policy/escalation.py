@@ -3,9 +3,11 @@
 The NLU model is the first reader; these patterns catch what it must never miss. Text is
 case-folded, umlauts are spelled out (ä -> ae), apostrophes dropped ("don't" -> "dont")
 and other punctuation turned into spaces before matching. Negations are not handled on
-purpose: a false alarm costs an agent a look, a miss can cost far more. Two narrow
-exceptions take a reason back (`_UNLESS`): illness the debtor has recovered from, and a
-debt counsellor who suggested a payment plan.
+purpose: a false alarm costs an agent a look, a miss can cost far more. Three narrow
+exceptions take a reason back (`_UNLESS`, `_NEGATED`): illness the debtor has recovered
+from, a debt counsellor who suggested a payment plan, and insolvency words right after a
+negation ("I'm not bankrupt or anything, just short this month": blind round E), which
+would otherwise hand an ordinary debtor to a person at once.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"debt relief order",
             r"insolvenzverwalt\w*",
             r"individual voluntary arrangement",
+            r"(in|on|entered|signed|started|have|got) (an? )?(iva|dro)",
+            r"(trust deed|sequestration)",
             r"(trustee|administrator) (in|of) (my|the) (bankruptcy|insolvency)",
         ),
     ),
@@ -282,6 +286,22 @@ _COUNSELLING = (
 _COUNSELLING_FOR_A_PLAN = r"raten\w*|teilzahlung\w*|instal?lments?|payment plan|a month|im monat"
 
 
+# Reasons whose words count only when no negation stands in the three words before them.
+# Insolvency alone: it hands off at once without a check, and its words are nouns and
+# adjectives that people deny ("nicht insolvent", "no IVA or anything"); a denied death or
+# illness is rare, and "I don't know what to do, my father died" must still hand off.
+_NEGATED: frozenset[str] = frozenset({r.INSOLVENCY})
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|nor|isnt|wasnt|arent|werent|nicht|nich|kein\w*|nie|niemals|ohne)\b"
+)
+
+
+def _negated(folded: str, start: int) -> bool:
+    """Tell whether one of the three words before `start` is a negation."""
+    before = folded[:start].split()[-3:]
+    return any(_NEGATION.fullmatch(word) for word in before)
+
+
 @dataclass(frozen=True)
 class _Rule:
     reason: str
@@ -289,10 +309,12 @@ class _Rule:
     unless: re.Pattern[str] | None = None
 
     def search(self, folded: str) -> re.Match[str] | None:
-        match = self.pattern.search(folded)
-        if match and self.unless is not None and self.unless.search(folded):
+        if self.unless is not None and self.unless.search(folded):
             return None
-        return match
+        for match in self.pattern.finditer(folded):
+            if self.reason not in _NEGATED or not _negated(folded, match.start()):
+                return match
+        return None
 
 
 def _words(fragments: str) -> re.Pattern[str]:

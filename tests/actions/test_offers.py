@@ -497,3 +497,35 @@ async def test_the_term_asked_for_before_verification_is_kept(domain: dict[str, 
     tracker = make_tracker(text="in 10 Raten bitte", intent="ask_instalments")
     result = await run(ActionOffer(), tracker, domain)
     assert result.slots["goal"]["months"] == 10
+
+
+async def test_a_term_too_long_for_the_floor_names_its_monthly_rate(
+    domain: dict[str, Any],
+) -> None:
+    # "12 months" on 295.84 would be 24.65 a month, below 25.00: the counter says so, and
+    # never "€0.00 a month" (blind round E).
+    result = await offer(
+        domain, "ask_instalments", reference="260000141", text="12 months", language="en"
+    )
+    assert result.texts[0].startswith(
+        "€24.65 a month is unfortunately below the smallest possible instalment of €25.00."
+    )
+    assert "0.00" not in result.texts[0]
+
+
+async def test_a_settlement_amount_at_the_total_gets_the_best_discount(
+    domain: dict[str, Any],
+) -> None:
+    # "it's nearly 300 quid" read as a settlement of 300 on 295.84: no "discount of €0.00".
+    result = await offer(
+        domain,
+        "ask_settlement",
+        reference="260000141",
+        text="this is ridiculous, it's nearly 300 quid",
+        entities=[amount("300")],
+        language="en",
+    )
+    pending = result.slots["pending_offer"]
+    assert pending["kind"] == "settlement"
+    assert Decimal(pending["discount"]) > 0
+    assert "€0.00" not in result.text

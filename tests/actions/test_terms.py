@@ -33,3 +33,20 @@ from actions.terms import plan_months
 )
 def test_plan_months(text: str, months: int | None) -> None:
     assert plan_months(text) == months
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("cn i pay it in 2 instalmnts", 2),
+        ("in sechs ratn bitte", 6),
+        ("über 12 monatn", 12),
+        ("3 installmants pls", 3),
+        ("in zwei Monaten", 2),
+        # Near words that are no unit stay none.
+        ("2 minutes", None),
+        ("zahle 2 rechnungen", None),
+    ],
+)
+def test_misspelt_units_are_read(text: str, months: int | None) -> None:
+    assert plan_months(text) == months

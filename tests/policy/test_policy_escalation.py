@@ -215,3 +215,34 @@ def test_recovery_and_a_counsellors_plan_raise_nothing(text: str) -> None:
 
 def test_an_insolvency_stays_one_when_instalments_are_asked() -> None:
     assert reasons("Ich bin in Privatinsolvenz, kann ich trotzdem Raten zahlen?") == ("insolvency",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not bankrupt or anything, just a bit short this month",
+        "ich bin nicht insolvent, nur grad klamm",
+        "no bankruptcy or anything like that, just skint",
+        "keine Privatinsolvenz, keine Sorge",
+    ],
+)
+def test_denied_insolvency_raises_nothing(text: str) -> None:
+    assert detect_triggers(text) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm in an IVA since March",
+        "not bankrupt yet, but I signed a trust deed",
+        "Ich bin in der Privatinsolvenz, nicht dass Sie denken ich will nicht",
+        "we entered a debt relief order last month",
+    ],
+)
+def test_insolvency_after_or_beside_a_negation_still_counts(text: str) -> None:
+    assert [t.reason for t in detect_triggers(text)] == ["insolvency"]
+
+
+def test_a_negation_does_not_take_back_a_death() -> None:
+    reasons = [t.reason for t in detect_triggers("I don't know what to do, my father died")]
+    assert reasons == ["bereavement"]
