@@ -8,8 +8,8 @@ of two or more is a term: "1 Monat" is a deferral, "50 im Monat" an amount.
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from decimal import Decimal
+from difflib import get_close_matches
 
 from nlu.numbers import fold_umlauts, parse_decimal, parse_english_words, parse_german_word
 
@@ -52,6 +52,8 @@ def _counts(folded: str, units: tuple[str, ...]) -> list[int]:
         if count is not None and 2 <= count <= 120:
             found.append(count)
     return found
+
+
 _YEARS = (
     (re.compile(r"\b(?:ein(?:em|es)?|1) (?:ganzen )?jahr(?:es)?\b"), 12),
     (re.compile(r"\b(?:a|one|1) (?:whole )?year\b"), 12),
