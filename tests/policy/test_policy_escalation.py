@@ -246,3 +246,19 @@ def test_insolvency_after_or_beside_a_negation_still_counts(text: str) -> None:
 def test_a_negation_does_not_take_back_a_death() -> None:
     reasons = [t.reason for t in detect_triggers("I don't know what to do, my father died")]
     assert reasons == ["bereavement"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have learning difficulties and I dont understand what this letter means",
+        "ich kann nicht gut lesen, mein sohn hilft mir",
+        "I can't read or write very well",
+    ],
+)
+def test_difficulty_reading_is_a_vulnerability(text: str) -> None:
+    assert [t.reason for t in detect_triggers(text)] == ["vulnerability"]
+
+
+def test_a_reference_that_cannot_be_read_is_no_vulnerability() -> None:
+    assert detect_triggers("i cant read the reference on the letter") == ()
