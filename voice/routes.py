@@ -21,7 +21,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
-from api.channels.whatsapp import signature
+from api.twilio import signature
 from domain.config import get_settings
 from domain.db import session_scope
 from domain.errors import ValidationFailed

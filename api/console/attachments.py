@@ -14,8 +14,8 @@ from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
-from api.channels.whatsapp.client import Media, TwilioClient, TwilioError
 from api.dialogue.agents import Acting
+from api.twilio.client import Media, TwilioClient, TwilioError
 from domain.db import session_scope
 from domain.errors import NotFound, QuittError
 from domain.handoffs.models import Handoff

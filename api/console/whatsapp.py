@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.channels.whatsapp import templates as whatsapp_templates
-from api.channels.whatsapp.client import TwilioClient, TwilioError
 from api.dialogue.agents import Acting, message_view
 from api.events.bus import CONSOLE, EventBus
+from api.twilio.client import TwilioClient, TwilioError
 from domain.claims import service as claim_service
 from domain.config import Settings, get_settings
 from domain.conversations import service as conversation_service

@@ -21,8 +21,8 @@ from typing import Final
 
 import httpx
 
-from api.channels.whatsapp.client import TwilioClient, TwilioError
 from api.channels.whatsapp.templates import Rendered
+from api.twilio.client import TwilioClient, TwilioError
 from domain.config import Settings
 
 # Twilio: "Attempt to send to unsubscribed recipient" (the number sent STOP).

@@ -11,12 +11,12 @@ from typing import Any
 from api.dialogue.agents import message_view
 from api.dialogue.service import MAX_MESSAGE_CHARS, Gateway, Inbound, handle_inbound
 from api.events.bus import CONSOLE, EventBus
+from api.twilio.client import Media, TwilioClient, TwilioError
 from domain.db import session_scope
 from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
 from . import formatting
-from .client import Media, TwilioClient, TwilioError
 from .speech import Transcriber
 
 logger = logging.getLogger(__name__)

@@ -16,13 +16,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.events.bus import CONSOLE, EventBus
+from api.twilio.client import TwilioClient, TwilioError
 from domain.config import get_settings
 from domain.db import session_scope
 from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
 from . import formatting
-from .client import TwilioClient, TwilioError
 from .speech import Transcriber, transcribe, transcriber_for
 
 logger = logging.getLogger(__name__)

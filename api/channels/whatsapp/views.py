@@ -12,13 +12,14 @@ from fastapi.responses import Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.dialogue.service import clean_text
+from api.twilio import signature
 from domain.config import get_settings
 from domain.db import session_scope
 from domain.errors import ValidationFailed
 from domain.whatsapp import service as whatsapp_service
 from policy.masking import mask_phone
 
-from . import formatting, inbound, signature
+from . import formatting, inbound
 from .runtime import WhatsAppRuntime
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Twilio, as the channels use it: the webhook signature check and the REST client."""
