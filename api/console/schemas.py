@@ -38,8 +38,8 @@ class MeOut(BaseModel):
     role: str
 
 
-class QueueItemOut(BaseModel):
-    """One open handoff in the queue."""
+class _HandoffFields(BaseModel):
+    """What the queue and the detail view both show of a handoff, first."""
 
     id: int
     conversation_id: str
@@ -49,23 +49,20 @@ class QueueItemOut(BaseModel):
     state: str
     assigned_agent_id: int | None
     created_at: datetime
+
+
+class QueueItemOut(_HandoffFields):
+    """One open handoff in the queue."""
+
     waiting_seconds: int
     sentiment: dict[str, Any] | None
     claim_reference: str | None
     last_message_at: datetime | None
 
 
-class HandoffOut(BaseModel):
+class HandoffOut(_HandoffFields):
     """A handoff with everything the console's detail view shows about it."""
 
-    id: int
-    conversation_id: str
-    reason: str
-    channel: str
-    language: str | None
-    state: str
-    assigned_agent_id: int | None
-    created_at: datetime
     closed_at: datetime | None
     outcome: str | None
     waiting_seconds: int

@@ -169,6 +169,23 @@ def _held(db_session: Session, handoff_id: int, agent: Acting) -> Handoff:
     return handoff
 
 
+def _record_refusal(
+    db_session: Session,
+    address: str,
+    refusal: ChannelRefused,
+    handoff: Handoff,
+    agent: Acting,
+    **data: Any,
+) -> None:
+    """Audit a refused reply with the handoff, the agent and what was refused."""
+    whatsapp_service.record_reply_refused(
+        db_session=db_session,
+        address=address,
+        reason=refusal.reason,
+        data={"handoff_id": handoff.id, "agent_id": agent.id, **data},
+    )
+
+
 def free_text_refusal(
     *, db_session: Session, handoff: Handoff, agent: Acting, now: datetime
 ) -> ChannelRefused | None:
@@ -202,12 +219,7 @@ def free_text_refusal(
                 window_closed_at=window.closes_at.isoformat(),
             )
     if refusal is not None:
-        whatsapp_service.record_reply_refused(
-            db_session=db_session,
-            address=address,
-            reason=refusal.reason,
-            data={"handoff_id": handoff.id, "agent_id": agent.id, "message_id": None},
-        )
+        _record_refusal(db_session, address, refusal, handoff, agent, message_id=None)
     return refusal
 
 
@@ -324,12 +336,7 @@ def _prepare_template(
             next_contact_at=next_at.isoformat(),
         )
     if refusal is not None:
-        whatsapp_service.record_reply_refused(
-            db_session=db_session,
-            address=address,
-            reason=refusal.reason,
-            data={"handoff_id": handoff.id, "agent_id": agent.id, "template": name},
-        )
+        _record_refusal(db_session, address, refusal, handoff, agent, template=name)
         return refusal
     assert contact is not None
     return _Outgoing(
