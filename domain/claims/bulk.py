@@ -24,24 +24,12 @@ from domain.claims.identity import Details, is_erased, stored_key
 from domain.claims.ledger import Ledger, Person
 from domain.claims.report import ImportReport
 from domain.claims.rows import ClaimRow
-from domain.claims.schemas import CreditorIn
+from domain.claims.schemas import CLAIM_VALUES, CreditorIn
 from domain.claims.tablerows import Reader, TableRows
 from domain.db import Base
 
 # The columns a claims file sets; a claim whose stored values equal these is unchanged.
-CLAIM_FIELDS: Final = (
-    "creditor_id",
-    "debtor_id",
-    "subject",
-    "contract_date",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "principal",
-    "interest",
-    "fees",
-    "status",
-)
+CLAIM_FIELDS: Final = ("creditor_id", "debtor_id", *CLAIM_VALUES)
 
 
 def _table(name: str) -> Table:

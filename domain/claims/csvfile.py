@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from domain.claims.schemas import CreditorIn
+from domain.claims.schemas import CLAIM_VALUES, CreditorIn
 from domain.claims.source import ClaimSource, RawClaim, reject, validate_creditors
 from domain.errors import ValidationFailed
 
@@ -30,19 +30,7 @@ DELIMITERS: Final = ";,\t"
 _SNIFF_CHUNK: Final = 1 << 20
 
 # Columns of a claims file, in ClaimIn's shape: the debtor's columns go to `debtor`.
-CLAIM_COLUMNS: Final = (
-    "reference",
-    "creditor",
-    "subject",
-    "contract_date",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "principal",
-    "interest",
-    "fees",
-    "status",
-)
+CLAIM_COLUMNS: Final = ("reference", "creditor", *CLAIM_VALUES)
 DEBTOR_COLUMNS: Final = {
     "debtor_name": "name",
     "date_of_birth": "date_of_birth",

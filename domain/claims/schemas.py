@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -156,6 +156,20 @@ class DebtorIn(_In):
     external_id: Annotated[str | None, BeforeValidator(parse_external_id), Field(max_length=64)] = (
         None
     )
+
+
+# A claim's own values, in ClaimIn's order: what an import sets beside who owes whom.
+CLAIM_VALUES: Final = (
+    "subject",
+    "contract_date",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "principal",
+    "interest",
+    "fees",
+    "status",
+)
 
 
 class ClaimIn(_In):
