@@ -17,14 +17,24 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from voice.stt.engine import Transcript
+# The bounds of a sure transcript live with the engines, which decode an unsure one again
+# in Whisper's full window (voice/stt/faster.py); the line reads them from here.
+from voice.stt.engine import (
+    MAX_SURE_NO_SPEECH_PROB,
+    MIN_SURE_AVG_LOGPROB,
+    Transcript,
+    is_sure,
+)
 from voice.stt.guard import runaway
 
-# Below this mean token log probability, or above this no-speech probability, Whisper
-# was guessing. Chosen on `make bench-voice` (see the README): on natural voices
-# almost every transcript that was right is above it, and most garbled ones are below.
-MIN_SURE_AVG_LOGPROB: Final = -0.6
-MAX_SURE_NO_SPEECH_PROB: Final = 0.5
+__all__ = [
+    "MAX_SURE_NO_SPEECH_PROB",
+    "MIN_SURE_AVG_LOGPROB",
+    "Heard",
+    "hear",
+    "is_sure",
+    "tidy_transcript",
+]
 
 # Digit groups separated by spaces or dashes ("260 000 117", "2-6-0…"), or single
 # digits separated by commas, as Whisper writes a number read out digit by digit.
@@ -52,15 +62,6 @@ class Heard:
     no_speech_prob: float | None = None
     dropped: str | None = None  # why a transcript was not passed on (runaway)
     seconds: float = 0.0  # how long the engine worked on it
-
-
-def is_sure(avg_logprob: float | None, no_speech_prob: float | None) -> bool:
-    """Tell whether Whisper's own numbers say it heard the words clearly."""
-    if avg_logprob is None:
-        return True  # the engine does not say: treat the text as typed, as before
-    if avg_logprob < MIN_SURE_AVG_LOGPROB:
-        return False
-    return no_speech_prob is None or no_speech_prob <= MAX_SURE_NO_SPEECH_PROB
 
 
 def hear(transcript: Transcript) -> Heard:

@@ -15,6 +15,24 @@ import numpy.typing as npt
 LANGUAGES: Final = ("de", "en")
 
 
+# Below this mean token log probability, or above this no-speech probability, Whisper
+# was guessing. Chosen on `make bench-voice` (see the README): on natural voices
+# almost every transcript that was right is above it, and most garbled ones are below.
+# The line reads no mood from such a transcript (voice/heard.py), and faster-whisper
+# decodes it again in Whisper's full 30 s window (voice/stt/window.py).
+MIN_SURE_AVG_LOGPROB: Final = -0.6
+MAX_SURE_NO_SPEECH_PROB: Final = 0.5
+
+
+def is_sure(avg_logprob: float | None, no_speech_prob: float | None) -> bool:
+    """Tell whether Whisper's own numbers say it heard the words clearly."""
+    if avg_logprob is None:
+        return True  # the engine does not say: treat the text as typed, as before
+    if avg_logprob < MIN_SURE_AVG_LOGPROB:
+        return False
+    return no_speech_prob is None or no_speech_prob <= MAX_SURE_NO_SPEECH_PROB
+
+
 class SpeechError(RuntimeError):
     """The speech engine cannot be set up or cannot run."""
 
@@ -27,6 +45,8 @@ class Transcript:
     (Whisper's belief that there was no speech) tell how sure the model was; None
     when the engine does not say. `redecoded` names why a first, runaway decode was
     dropped; `discarded` why the text is empty although audio came (see `guard`).
+    `widened`: the short window's text was unsure or dropped, so this one comes from
+    Whisper's full window (`voice/stt/window.py`).
     """
 
     text: str
@@ -37,6 +57,7 @@ class Transcript:
     no_speech_prob: float | None = None
     redecoded: str | None = None
     discarded: str | None = None
+    widened: bool = False
 
 
 class SpeechEngine(Protocol):

@@ -38,6 +38,10 @@ class SpeechSettings(Protocol):
         """Return the threads inference may use."""
 
     @property
+    def stt_window_seconds(self) -> float:
+        """Return the encoder window for short utterances (0: Whisper's 30 s)."""
+
+    @property
     def stt_cache_dir(self) -> Path:
         """Return where models are joined or downloaded."""
 
@@ -63,6 +67,7 @@ def build_engine(settings: SpeechSettings) -> SpeechEngine | None:
         settings.stt_compute_type,
         settings.stt_beam_size,
         settings.stt_cpu_threads,
+        settings.stt_window_seconds,
         Path(settings.stt_cache_dir).resolve(),
     )
     with _engines_lock:
@@ -82,6 +87,7 @@ def _create(settings: SpeechSettings, backend: str) -> SpeechEngine:
             compute_type=settings.stt_compute_type,
             beam_size=settings.stt_beam_size,
             cpu_threads=settings.stt_cpu_threads,
+            window_seconds=settings.stt_window_seconds,
         )
     if backend == "openai-whisper":
         return OpenAIWhisperEngine(

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +14,11 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.audio import SAMPLE_RATE
-from voice.stt.engine import LANGUAGES, SpeechError, Transcript
+from voice.stt.engine import LANGUAGES, SpeechError, Transcript, is_sure
 from voice.stt.guard import guarded, max_tokens
 from voice.stt.model_cache import ensure_model_dir
 from voice.stt.prompts import DOMAIN_PROMPTS, prompt_for
+from voice.stt.window import FULL_FRAMES, full_window, window_frames, windowed_model_class
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -55,6 +57,7 @@ class FasterWhisperEngine:
         compute_type: str = "int8",
         beam_size: int = 5,
         cpu_threads: int = 2,
+        window_seconds: float = 10.0,
         vad_filter: bool = True,
         languages: tuple[str, ...] = LANGUAGES,
         prompts: Mapping[str, str] = DOMAIN_PROMPTS,
@@ -64,6 +67,8 @@ class FasterWhisperEngine:
         self.compute_type = compute_type
         self.beam_size = beam_size
         self.cpu_threads = cpu_threads
+        # The encoder's window (voice/stt/window.py): 10 s, or Whisper's 30 s when 0.
+        self.window_seconds = window_seconds
         self.vad_filter = vad_filter
         self.languages = languages
         self.prompts = prompts
@@ -84,11 +89,9 @@ class FasterWhisperEngine:
         with self._lock:
             if self._model is not None:
                 return
-            from faster_whisper import WhisperModel  # heavy: imported when first loaded
-
             started = time.perf_counter()
             try:
-                self._model = WhisperModel(
+                model = windowed_model_class()(
                     self.model_path(),
                     device="cpu",
                     compute_type=self.compute_type,
@@ -98,11 +101,14 @@ class FasterWhisperEngine:
             except (OSError, RuntimeError, ValueError) as exc:
                 what = self.model_ref or "the packaged base model"
                 raise SpeechError(f"faster-whisper cannot load {what}: {exc}") from exc
+            model.window = window_frames(self.window_seconds)
+            self._model = model
             self.load_seconds = time.perf_counter() - started
             logger.info(
-                "faster-whisper loaded (%s, %s) in %.2f s",
+                "faster-whisper loaded (%s, %s, %d s window) in %.2f s",
                 self.model_ref or "packaged base",
                 self.compute_type,
+                model.window // 100,
                 self.load_seconds,
             )
 
@@ -112,7 +118,10 @@ class FasterWhisperEngine:
         self.load()
         assert self._model is not None
         samples = np.ascontiguousarray(audio, dtype=np.float32)
-        _, _, probabilities = self._model.detect_language(audio=samples, vad_filter=self.vad_filter)
+        with full_window():  # rare (a voice note of unknown language): as Whisper was made
+            _, _, probabilities = self._model.detect_language(
+                audio=samples, vad_filter=self.vad_filter
+            )
         return pick_language(probabilities, self.languages)
 
     def transcribe(
@@ -122,13 +131,24 @@ class FasterWhisperEngine:
 
         Without a prompt the language's domain prompt primes Whisper; "" means none.
         A runaway result is decoded again carefully, then dropped (`guard.guarded`).
+        The encoder sees a short window (`voice/stt/window.py`); a text from it that
+        Whisper is unsure of, or that was dropped, is decoded once more in the full one.
         """
         self.load()
+        assert self._model is not None
         samples = np.ascontiguousarray(audio, dtype=np.float32)
         if samples.size == 0:
             return Transcript("", normalise_language(language, self.languages), 0.0, 0.0)
         chosen = normalise_language(language, self.languages) or self.detect_language(samples)
-        return guarded(lambda careful: self._decode(samples, chosen, prompt, careful=careful))
+        first = guarded(lambda careful: self._decode(samples, chosen, prompt, careful=careful))
+        sure = is_sure(first.avg_logprob, first.no_speech_prob)
+        window = getattr(self._model, "window", FULL_FRAMES)  # none: Whisper's own model
+        if window >= FULL_FRAMES or (sure and first.discarded is None):
+            return first
+        with full_window():
+            second = guarded(lambda careful: self._decode(samples, chosen, prompt, careful=careful))
+        elapsed = first.elapsed_seconds + second.elapsed_seconds
+        return replace(second, elapsed_seconds=elapsed, widened=True)
 
     def _decode(
         self,
