@@ -1094,8 +1094,8 @@ def failures_text(
 
 def seed(database_url: str) -> None:
     """Migrate, load the demo claims and create the bench's agent (as the test stack does)."""
-    from domain.agents import service as agents_service
     from api.db.migrate import upgrade
+    from domain.agents import service as agents_service
 
     upgrade(database_url)
     engine = make_engine(database_url)
