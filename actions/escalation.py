@@ -106,6 +106,18 @@ async def check_reason(
     return offer_events(turn, reason)
 
 
+async def offer_crisis_help(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Give the help line at once and offer a person: the reading of a crisis is unsure."""
+    say(dispatcher, turn.domain, "utter_crisis_help_offer", turn.language)
+    await store.audit(
+        "crisis_help_offered",
+        sender_id=turn.sender_id,
+        reasons=("crisis_unconfirmed",),
+        data={"intent_confidence": round(turn.intent_confidence, 3)},
+    )
+    return offer_events(turn, "crisis")
+
+
 async def hand_off(
     turn: Turn,
     dispatcher: CollectingDispatcher,

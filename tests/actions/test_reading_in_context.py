@@ -207,8 +207,47 @@ async def test_a_crisis_is_not_lost_to_the_classifiers_doubt(
     ]
     result = await run(ActionFallback(), tracker, domain)
     assert ("0800 111 0 111" in result.text) is crisis
+    # An unsure reading: the help line at once, and a person offered, not yet sent.
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
+    if crisis:
+        assert result.slots["awaiting"] == "offer_agent"
+        assert result.slots["agent_reason"] == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "handed_off"),
+    [
+        # Unsure: help line and the offer of a person; the debtor decides.
+        ("gleich alle, dann hab ich ruhe", 0.87, False),
+        # Sure, or in so many words: help line and a person at once.
+        ("Manchmal denke ich, es wäre für alle besser, wenn ich nicht mehr da wäre.", 0.99, True),
+        ("Ich denke darüber nach, mir das Leben zu nehmen.", 0.6, True),
+    ],
+)
+async def test_a_crisis_read_unsure_offers_a_person_with_the_help_line(
+    domain: dict[str, Any], text: str, confidence: float, handed_off: bool
+) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="crisis",
+        confidence=confidence,
+        slots={"language": "de", "disclosed": True},
+    )
+    result = await run(ActionHandoff(), tracker, domain)
+    assert "0800 111 0 111" in result.texts[0]
     reasons = [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)]
-    assert reasons == (["crisis"] if crisis else [])
+    assert reasons == (["crisis"] if handed_off else [])
+    if not handed_off:
+        assert "Möchten Sie, dass sich ein Mensch" in result.texts[0]
+        yes = make_tracker(
+            text="ja bitte",
+            intent="affirm",
+            sender_id=tracker.sender_id,
+            slots={"language": "de", "disclosed": True, **result.slots},
+        )
+        await run(ActionAffirm(), yes, domain)
+        reasons = [h.reason for h in rows(Handoff, conversation_id=tracker.sender_id)]
+        assert reasons == ["crisis"]
 
 
 async def test_words_asking_for_a_person_in_a_question_get_the_offer_of_one(

@@ -262,3 +262,15 @@ def test_difficulty_reading_is_a_vulnerability(text: str) -> None:
 
 def test_a_reference_that_cannot_be_read_is_no_vulnerability() -> None:
     assert detect_triggers("i cant read the reference on the letter") == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich denke ernsthaft darüber nach, mir das Leben zu nehmen.",
+        "Die Tabletten liegen schon hier.",
+        "im done with life tbh",
+    ],
+)
+def test_more_crisis_words(text: str) -> None:
+    assert [t.reason for t in detect_triggers(text)] == ["crisis"]
