@@ -15,18 +15,18 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.dialogue.agents import RESUME_EVENTS, message_view, take_undelivered
+from api.dialogue import turn
+from api.dialogue.agents import RESUME_EVENTS, message_view
 from api.events.bus import CONSOLE, EventBus
 from api.rasa.client import RasaClient
 from api.sentiment import Reading, SentimentDetector
 from domain.audit import service as audit_service
-from domain.conversations import service as conversations_service
-from domain.conversations.models import Message
 from domain.db import session_scope
 from domain.handoffs import service as handoffs_service
 from policy.abuse import is_abusive
@@ -36,12 +36,6 @@ from policy.sentiment import SentimentDecision, escalation_decision
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
-# How many of the debtor's latest readings the escalation rules look at.
-TREND_MESSAGES = 5
-# A reading of a one- or two-word message ("Hallo", "nein") says little about mood;
-# it counts as evidence only when it is very sure ("Ihr Abzocker!!!").
-SHORT_MESSAGE_WORDS = 3
-SHORT_MESSAGE_MIN_SCORE = 0.9
 SENTIMENT_INTENT = "EXTERNAL_negative_sentiment"
 # Set in `Inbound.metadata` by a channel whose text a speech model guessed (a call's
 # transcript below the voice line's confidence bound): no mood is read from it, so no
@@ -49,6 +43,8 @@ SENTIMENT_INTENT = "EXTERNAL_negative_sentiment"
 UNSURE_TRANSCRIPT = "unsure_transcript"
 # C0/C1 control characters except tab and newline; they carry nothing a debtor means.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A channel's own bookkeeping, run in the message's last unit of work with the whole answer.
+Settle = Callable[[Session, list[dict[str, Any]]], None]
 
 
 def clean_text(text: str) -> str:
@@ -83,101 +79,6 @@ class Gateway:
         return lock
 
 
-@dataclass(frozen=True)
-class _Recorded:
-    held: bool
-    closed: bool
-    language: str | None
-    message: dict[str, Any]
-    agent_replies: list[dict[str, Any]]
-    readings: list[tuple[str, float]]
-
-
-def _readings(db_session: Session, sender: str) -> list[tuple[str, float]]:
-    """Return the sentiment readings of the debtor's latest messages, oldest first."""
-    found = []
-    for message in conversations_service.transcript(
-        db_session=db_session, sender_id=sender, limit=TREND_MESSAGES * 3
-    ):
-        sentiment = (message.data or {}).get("sentiment")
-        if message.author != "debtor" or not sentiment:
-            continue
-        score = float(sentiment["score"])
-        if len(message.text.split()) >= SHORT_MESSAGE_WORDS or score >= SHORT_MESSAGE_MIN_SCORE:
-            found.append((str(sentiment["label"]), score))
-    return found[-TREND_MESSAGES:]
-
-
-def _sync_trail(db_session: Session, sender: str) -> None:
-    """Give an open handoff the whole mood trail of its conversation."""
-    handoff = handoffs_service.active_for(db_session=db_session, conversation_id=sender)
-    if handoff is None:
-        return
-    trail = [
-        {**(m.data or {})["sentiment"], "message_id": m.id, "at": m.created_at.isoformat()}
-        for m in conversations_service.transcript(db_session=db_session, sender_id=sender)
-        if m.author == "debtor" and (m.data or {}).get("sentiment")
-    ]
-    if trail != handoff.sentiment_trail:
-        handoff.sentiment_trail = trail
-        db_session.flush()
-
-
-def _record_inbound(db_session: Session, inbound: Inbound, reading: Reading | None) -> _Recorded:
-    """Store the message; tell whether a human holds the conversation; take agent replies."""
-    conversation = conversations_service.get_or_create(
-        db_session=db_session, sender_id=inbound.sender, channel=inbound.channel
-    )
-    message = conversations_service.add_message(
-        db_session=db_session,
-        sender_id=inbound.sender,
-        direction="in",
-        author="debtor",
-        text=inbound.text,
-        data={"sentiment": reading.to_audit()} if reading else None,
-    )
-    held = handoffs_service.active_for(db_session=db_session, conversation_id=inbound.sender)
-    if held is not None:
-        _sync_trail(db_session, inbound.sender)
-    replies = [
-        message_view(m) for m in take_undelivered(db_session=db_session, sender_id=inbound.sender)
-    ]
-    closed = held is None and conversation.state == "closed"
-    if closed:
-        # An agent closed the case; a new message starts over with the bot.
-        conversations_service.set_state(
-            db_session=db_session, sender_id=inbound.sender, state="bot"
-        )
-    return _Recorded(
-        held is not None,
-        closed,
-        conversation.language,
-        message_view(message),
-        replies,
-        _readings(db_session, inbound.sender),
-    )
-
-
-def _record_outbound(
-    db_session: Session, sender: str, replies: list[dict[str, Any]]
-) -> list[Message]:
-    stored = []
-    for reply in replies:
-        extra = {k: v for k, v in reply.items() if k in ("buttons", "custom", "image")}
-        stored.append(
-            conversations_service.add_message(
-                db_session=db_session,
-                sender_id=sender,
-                direction="out",
-                author="bot",
-                text=str(reply.get("text") or ""),
-                data=extra or None,
-            )
-        )
-    _sync_trail(db_session, sender)
-    return stored
-
-
 def agent_turns(sender: str, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return agent replies in Rasa's REST-channel shape, marked as coming from a person."""
     return [
@@ -207,42 +108,56 @@ async def _read(gateway: Gateway, inbound: Inbound) -> Reading | None:
         return None
 
 
-async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str, Any]]:
+async def handle_inbound(
+    inbound: Inbound, *, gateway: Gateway, settle: Settle | None = None
+) -> list[dict[str, Any]]:
     """Record the message and, unless a human holds the conversation, answer through Rasa.
 
-    Agent replies the debtor has not seen yet come first in the answer.
+    Agent replies the debtor has not seen yet come first in the answer. The
+    conversation's state is read in one unit of work before Rasa's turn and the
+    bot's turns written in one after it; `settle`, if given, runs in that last
+    unit with the whole answer (a channel's own bookkeeping: WhatsApp's options).
     """
     reading = await _read(gateway, inbound)
+    sentiment = reading.to_audit() if reading else None
 
-    def record() -> _Recorded:
+    def begin() -> turn.Turn:
         with session_scope() as db_session:
-            return _record_inbound(db_session, inbound, reading)
+            return turn.begin(
+                db_session,
+                sender=inbound.sender,
+                channel=inbound.channel,
+                text=inbound.text,
+                sentiment=sentiment,
+            )
 
     async with gateway.lock(inbound.sender):
-        recorded = await asyncio.to_thread(record)
-        await gateway.bus.publish(CONSOLE, {"type": "message", **recorded.message})
-        waiting = agent_turns(inbound.sender, recorded.agent_replies)
-        if recorded.held:
+        state = await asyncio.to_thread(begin)
+        await gateway.bus.publish(CONSOLE, {"type": "message", **state.message})
+        waiting = agent_turns(inbound.sender, state.agent_replies)
+        if state.held:
             # An agent has the conversation: the bot stays silent, the console sees it.
             # Only a crisis cue is answered at once, with crisis help.
             if any(t.reason == "crisis" for t in detect_triggers(inbound.text)):
-                help_text = CRISIS_HELP.get(recorded.language or "de", CRISIS_HELP["de"])
+                help_text = CRISIS_HELP.get(state.language or "de", CRISIS_HELP["de"])
                 crisis = [{"recipient_id": inbound.sender, "text": help_text}]
-                await _store_and_publish(inbound.sender, crisis, gateway.bus)
+                await _finish(inbound.sender, crisis, waiting + crisis, gateway.bus, settle)
                 await gateway.bus.publish(
                     CONSOLE,
                     {"type": "alert", "reason": "crisis", "conversation_id": inbound.sender},
                 )
                 return waiting + crisis
+            if settle is not None:
+                await asyncio.to_thread(_settle_alone, settle, waiting)
             return waiting
-        if recorded.closed:
+        if state.closed:
             await gateway.rasa.append_events(sender=inbound.sender, events=RESUME_EVENTS)
         metadata = {**inbound.metadata, "channel": inbound.channel}
-        if recorded.language and "language" not in metadata:
-            metadata["language"] = recorded.language
+        if state.language and "language" not in metadata:
+            metadata["language"] = state.language
         abusive = is_abusive(inbound.text) and mood_readable(inbound)
         mood = (
-            escalation_decision(readings=recorded.readings, abusive=abusive)
+            escalation_decision(readings=state.readings, abusive=abusive)
             if reading is not None or abusive
             else None
         )
@@ -256,8 +171,8 @@ async def handle_inbound(inbound: Inbound, *, gateway: Gateway) -> list[dict[str
         if mood is not None and mood.escalate:
             metadata.pop("mood", None)
             metadata.pop("abusive", None)
-            replies += await _offer_person(gateway, inbound.sender, mood, recorded, metadata)
-        await _store_and_publish(inbound.sender, replies, gateway.bus)
+            replies += await _offer_person(gateway, inbound.sender, mood, state, metadata)
+        await _finish(inbound.sender, replies, waiting + replies, gateway.bus, settle)
         return waiting + replies
 
 
@@ -265,7 +180,7 @@ async def _offer_person(
     gateway: Gateway,
     sender: str,
     decision: SentimentDecision,
-    recorded: _Recorded,
+    state: turn.Turn,
     metadata: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Have the bot offer a person for sustained or explicit mood, unless one already has it."""
@@ -279,7 +194,7 @@ async def _offer_person(
                     kind="sentiment_offer",
                     conversation_id=sender,
                     reasons=decision.reason_codes,
-                    data={"readings": [list(r) for r in recorded.readings]},
+                    data={"readings": [list(r) for r in state.readings]},
                 )
             return held is not None
 
@@ -290,12 +205,28 @@ async def _offer_person(
     )
 
 
-async def _store_and_publish(sender: str, replies: list[dict[str, Any]], bus: EventBus) -> None:
-    """Put bot turns in the transcript and show them in the console."""
+def _settle_alone(settle: Settle, answer: list[dict[str, Any]]) -> None:
+    """Run a channel's bookkeeping in a unit of work of its own (nothing else to write)."""
+    with session_scope() as db_session:
+        settle(db_session, answer)
+
+
+async def _finish(
+    sender: str,
+    replies: list[dict[str, Any]],
+    answer: list[dict[str, Any]],
+    bus: EventBus,
+    settle: Settle | None,
+) -> None:
+    """Put bot turns in the transcript (with the channel's bookkeeping); show them."""
 
     def store() -> list[dict[str, Any]]:
         with session_scope() as db_session:
-            return [message_view(m) for m in _record_outbound(db_session, sender, replies)]
+            stored = turn.finish(db_session, sender=sender, replies=replies)
+            views = [message_view(m) for m in stored]
+            if settle is not None:
+                settle(db_session, answer)
+            return views
 
     for view in await asyncio.to_thread(store):
         await bus.publish(CONSOLE, {"type": "message", **view})

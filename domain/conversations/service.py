@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,10 +147,7 @@ def add_message(
     data: dict[str, Any] | None = None,
 ) -> Message:
     """Append one turn to the transcript."""
-    if direction not in DIRECTIONS:
-        raise ValidationFailed(f"direction: must be one of {DIRECTIONS}, not {direction!r}")
-    if author not in AUTHORS:
-        raise ValidationFailed(f"author: must be one of {AUTHORS}, not {author!r}")
+    _check_turn(direction, author)
     conversation = get_or_raise(db_session=db_session, sender_id=sender_id)
     message = Message(
         conversation_id=sender_id, direction=direction, author=author, text=text, data=data
@@ -159,6 +156,47 @@ def add_message(
     conversation.last_message_at = utcnow()
     db_session.flush()
     return message
+
+
+def _check_turn(direction: str, author: str) -> None:
+    """Refuse a direction or an author the transcript does not know."""
+    if direction not in DIRECTIONS:
+        raise ValidationFailed(f"direction: must be one of {DIRECTIONS}, not {direction!r}")
+    if author not in AUTHORS:
+        raise ValidationFailed(f"author: must be one of {AUTHORS}, not {author!r}")
+
+
+def add_messages(
+    *,
+    db_session: Session,
+    sender_id: str,
+    direction: str,
+    author: str,
+    turns: list[tuple[str, dict[str, Any] | None]],
+) -> list[Message]:
+    """Append (text, data) turns of one author in one write, without reading the conversation.
+
+    The conversation row is only touched (`last_message_at`), not loaded: after a
+    Rasa turn the action server may have changed it, and nothing here needs it.
+    """
+    _check_turn(direction, author)
+    if not turns:
+        return []
+    touched = db_session.execute(
+        update(Conversation)
+        .where(Conversation.sender_id == sender_id)
+        .values(last_message_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(touched, "rowcount", 0) != 1:
+        raise NotFound(f"conversation {sender_id} not found")
+    messages = [
+        Message(conversation_id=sender_id, direction=direction, author=author, text=text, data=data)
+        for text, data in turns
+    ]
+    db_session.add_all(messages)
+    db_session.flush()
+    return messages
 
 
 def transcript(*, db_session: Session, sender_id: str, limit: int | None = None) -> list[Message]:
