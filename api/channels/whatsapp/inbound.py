@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from api.dialogue.agents import message_view
 from api.dialogue.service import MAX_MESSAGE_CHARS, Gateway, Inbound, handle_inbound
@@ -54,24 +57,35 @@ class Outcome:
     new_options: bool
 
 
+# Renders the answer to an event and keeps it (views.py), in the message's last unit of work.
+Answer = Callable[[Session, Outcome], str]
+
+
 @dataclass(frozen=True)
-class _State:
+class State:
+    """What the channel knows of the contact when a message arrives."""
+
     opted_out: bool
     options: list[dict[str, Any]] | None
     language: str | None
 
 
-def _begin(message: WhatsAppMessage) -> _State:
+def begin(db_session: Session, message: WhatsAppMessage) -> State:
     """Open (or keep open) the service window and read the contact's state."""
+    contact = whatsapp_service.touch_contact(
+        db_session=db_session, address=message.address, our_address=message.our_address
+    )
+    return State(
+        contact.opted_out_at is not None,
+        contact.options,
+        whatsapp_service.conversation_language(db_session=db_session, address=message.address),
+    )
+
+
+def _answer_alone(answer: Answer, outcome: Outcome) -> str:
+    """Render and keep the answer in a unit of work of its own (the pipeline was not asked)."""
     with session_scope() as db_session:
-        contact = whatsapp_service.touch_contact(
-            db_session=db_session, address=message.address, our_address=message.our_address
-        )
-        return _State(
-            contact.opted_out_at is not None,
-            contact.options,
-            whatsapp_service.conversation_language(db_session=db_session, address=message.address),
-        )
+        return answer(db_session, outcome)
 
 
 async def _publish(bus: EventBus, views: list[dict[str, Any]]) -> None:
@@ -107,7 +121,7 @@ async def _record(
 
 
 async def _keyword(
-    bus: EventBus, message: WhatsAppMessage, state: _State, word: str
+    bus: EventBus, message: WhatsAppMessage, state: State, word: str
 ) -> Outcome | None:
     """Handle STOP/START; return None when the word means nothing here (START while in)."""
     language = formatting.keyword_language(message.body, state.language)
@@ -142,7 +156,7 @@ async def _download(client: TwilioClient, item: MediaItem) -> Media | None:
 
 async def _attachments(
     message: WhatsAppMessage,
-    state: _State,
+    state: State,
     *,
     bus: EventBus,
     client: TwilioClient,
@@ -220,36 +234,47 @@ async def _attachments(
 
 async def process(
     message: WhatsAppMessage,
+    state: State,
     *,
     gateway: Gateway,
     client: TwilioClient,
     transcriber: Transcriber,
-) -> Outcome:
-    """Take one WhatsApp message through opt-out, attachments and the dialogue pipeline."""
-    state = await asyncio.to_thread(_begin, message)
+    answer: Answer,
+) -> str:
+    """Take one WhatsApp message through opt-out, attachments and the dialogue pipeline.
+
+    `state` was read when the event was claimed; `answer` renders and keeps the
+    reply, in the pipeline's last unit of work when the pipeline answers.
+    """
     bus = gateway.bus
     word = formatting.keyword(message.body) if not message.media else None
     if word is not None:
         outcome = await _keyword(bus, message, state, word)
         if outcome is not None:
-            return outcome
+            return await asyncio.to_thread(_answer_alone, answer, outcome)
     if state.opted_out:
         # Stored for the record and the agents, but nothing more goes out.
         await _record(bus, message.address, [("debtor", message.body or "[…]")])
-        return Outcome([], new_options=False)
-    replies: list[dict[str, Any]] = []
+        return await asyncio.to_thread(_answer_alone, answer, Outcome([], new_options=False))
+    acks: list[dict[str, Any]] = []
     texts = [message.body] if message.body else []
     if message.media:
-        replies, transcripts = await _attachments(
+        acks, transcripts = await _attachments(
             message, state, bus=bus, client=client, transcriber=transcriber
         )
         texts += transcripts
     text = " ".join(texts)[:MAX_MESSAGE_CHARS]
     if not text:
-        return Outcome(replies, new_options=False)
+        return await asyncio.to_thread(_answer_alone, answer, Outcome(acks, new_options=False))
     chosen = formatting.resolve_choice(text, state.options)
-    replies += await handle_inbound(
+    answered: list[str] = []
+
+    def settle(db_session: Session, replies: list[dict[str, Any]]) -> None:
+        answered.append(answer(db_session, Outcome(acks + replies, new_options=True)))
+
+    await handle_inbound(
         Inbound(sender=message.address, channel="whatsapp", text=chosen or text, metadata={}),
         gateway=gateway,
+        settle=settle,
     )
-    return Outcome(replies, new_options=True)
+    return answered[0]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.dialogue.service import clean_text
@@ -94,45 +95,50 @@ async def whatsapp_webhook(request: Request) -> Response:
         logger.info("Twilio webhook that is not a WhatsApp message ignored")
         return _xml(twiml([]))
 
-    def claim() -> tuple[bool, str | None]:
+    def claim() -> tuple[bool, str | None, inbound.State | None]:
+        # One unit of work takes the event and reads the contact's state.
         with session_scope() as db_session:
-            return whatsapp_service.claim_event(db_session=db_session, external_id=message.sid)
+            new, previous = whatsapp_service.claim_event(
+                db_session=db_session, external_id=message.sid
+            )
+            return new, previous, inbound.begin(db_session, message) if new else None
 
-    new, previous = await asyncio.to_thread(claim)
-    if not new:
+    new, previous, state = await asyncio.to_thread(claim)
+    if not new or state is None:
         logger.info(
             "Twilio retry of %s from %s answered again", message.sid, mask_phone(message.address)
         )
         return _xml(previous or twiml([]))
     runtime: WhatsAppRuntime = request.app.state.whatsapp
+
+    def answer(db_session: Session, outcome: inbound.Outcome) -> str:
+        language = whatsapp_service.conversation_language(
+            db_session=db_session, address=message.address
+        )
+        bodies, options = formatting.render(outcome.replies, language)
+        if outcome.new_options:
+            whatsapp_service.set_options(
+                db_session=db_session, address=message.address, options=options
+            )
+        reply = twiml(bodies, formatting.media_urls(outcome.replies))
+        whatsapp_service.store_response(
+            db_session=db_session, external_id=message.sid, response=reply
+        )
+        return reply
+
     try:
-        outcome = await inbound.process(
+        reply = await inbound.process(
             message,
+            state,
             gateway=request.app.state.gateway,
             client=runtime.client,
             transcriber=runtime.transcriber,
+            answer=answer,
         )
     except BaseException:
         await asyncio.to_thread(_release, message.sid)
         raise
-
-    def finish() -> str:
-        with session_scope() as db_session:
-            language = whatsapp_service.conversation_language(
-                db_session=db_session, address=message.address
-            )
-            bodies, options = formatting.render(outcome.replies, language)
-            if outcome.new_options:
-                whatsapp_service.set_options(
-                    db_session=db_session, address=message.address, options=options
-                )
-            answer = twiml(bodies, formatting.media_urls(outcome.replies))
-            whatsapp_service.store_response(
-                db_session=db_session, external_id=message.sid, response=answer
-            )
-            return answer
-
-    return _xml(await asyncio.to_thread(finish))
+    return _xml(reply)
 
 
 def _release(sid: str) -> None:
