@@ -248,6 +248,7 @@ class Result:
     no_speech_prob: float | None = None
     redecoded: bool = False
     dropped: bool = False
+    widened: bool = False  # decoded again in Whisper's full window (unsure or dropped)
     raw_words: int = 0  # words Whisper wrote before the line's checks
 
     @property
@@ -279,7 +280,7 @@ def run_case(
     spent = 0.0
     logprobs: list[float] = []
     no_speech: list[float] = []
-    redecoded = dropped = False
+    redecoded = dropped = widened = False
     raw_words = 0
     for utterance in utterances:
         samples = telephone_to_model(utterance.audio)
@@ -291,6 +292,7 @@ def run_case(
         heard_now = hear(transcript)  # what the voice line passes to the dialogue
         raw_words += len(guard_words(transcript.text))
         redecoded |= transcript.redecoded is not None
+        widened |= transcript.widened
         dropped |= heard_now.dropped is not None
         if transcript.avg_logprob is not None:
             logprobs.append(transcript.avg_logprob)
@@ -322,6 +324,7 @@ def run_case(
         no_speech_prob=max(no_speech) if no_speech else None,
         redecoded=redecoded,
         dropped=dropped,
+        widened=widened,
         raw_words=raw_words,
     )
 
@@ -350,6 +353,7 @@ def summarise(results: list[Result]) -> dict[str, Any]:
     summary["one_segment"] = round(sum(r.segments == 1 for r in results) / len(results), 3)
     summary["redecoded"] = sum(r.redecoded for r in results)
     summary["dropped"] = sum(r.dropped for r in results)
+    summary["widened"] = sum(r.widened for r in results)
     summary["unsure"] = sum(not is_sure(r.avg_logprob, r.no_speech_prob) for r in results)
     rates = [r.raw_words / r.audio_s for r in results if r.audio_s and not r.dropped]
     summary["words_per_second_max"] = round(max(rates), 2) if rates else None
@@ -403,9 +407,18 @@ def _stage_sums(metrics: str) -> dict[str, float]:
     return found
 
 
+def speech_end(mulaw: bytes) -> int:
+    """Return the byte offset just after a clip's last voiced 20 ms frame (the line's VAD)."""
+    detector = UtteranceDetector()
+    detector.feed(mulaw)
+    last = detector.last_speech_frame
+    return len(mulaw) if last < 0 else min(len(mulaw), (last + 1) * FRAME_BYTES)
+
+
 # The line as it was before issue 14: no short pause, so no turn model and no early
-# transcript; a turn ends after QUITT_VOICE_SILENCE_MS of silence, then Whisper starts.
-BASELINE_ENV = {"QUITT_VOICE_PAUSE_MS": "0"}
+# transcript; a turn ends after QUITT_VOICE_SILENCE_MS of silence, then Whisper starts,
+# with its encoder on the full 30 s window.
+BASELINE_ENV = {"QUITT_VOICE_PAUSE_MS": "0", "QUITT_STT_WINDOW_SECONDS": "0"}
 
 
 def stack_latency(
@@ -475,10 +488,16 @@ def stack_latency(
                         "+4917000000001" if language == "de" else "+447700900001",
                     )
                     await call.dial()  # both streams open, as on Twilio
-                    await call.stream(silence(200) + audio)  # as fast as it goes: speech in
+                    # The speech as fast as it goes, up to its last voiced frame; the clock
+                    # starts there. The clip's own tail (a voice ends 0 to 480 ms of silence
+                    # after its last word) and the silence after it come in real time, 20 ms
+                    # a frame, as on a line: sent at once, that tail used to hide part of
+                    # the line's wait for the end of the turn.
+                    end = speech_end(audio)
+                    await call.stream(silence(200) + audio[:end])
                     last_speech = time.monotonic()
-                    # The trailing silence comes in real time, 20 ms a frame, as on a line.
-                    trailing = asyncio.create_task(call.stream(silence(trailing_ms), realtime=True))
+                    rest = audio[end:] + silence(trailing_ms)
+                    trailing = asyncio.create_task(call.stream(rest, realtime=True))
                     update = await call.standin.wait_update(call.sid, 1, timeout=120)
                     await trailing
                     await call.hang_up()
@@ -662,6 +681,7 @@ def main() -> int:
         for r in per_voice[name]:
             marks = " ".join(f"{k}={'ok' if v else 'MISS'}" for k, v in r.checks.items())
             flags = (" REDECODED" if r.redecoded else "") + (" DROPPED" if r.dropped else "")
+            flags += " WIDENED" if r.widened else ""
             logprob = f"{r.avg_logprob:+.2f}" if r.avg_logprob is not None else "  n/a"
             print(
                 f"[{name}] {r.transcribe_s:5.2f}s lp {logprob} wer {r.wer:.2f}  "
@@ -674,7 +694,7 @@ def main() -> int:
     natural = [r for name in voices if VOICES[name].natural for r in per_voice[name]]
     numbers: dict[str, Any] = {
         "engine": f"{settings.stt_backend} beam={settings.stt_beam_size} "
-        f"{settings.stt_compute_type}",
+        f"{settings.stt_compute_type} window={settings.stt_window_seconds:g}s",
         "utterances": len(everything),
         "voices": summaries,
     }
@@ -718,6 +738,9 @@ def main() -> int:
             ("beam1_int8", {"stt_beam_size": 1, "stt_compute_type": "int8"}),
             ("beam5_int8", {"stt_beam_size": 5, "stt_compute_type": "int8"}),
             ("beam1_float32", {"stt_beam_size": 1, "stt_compute_type": "float32"}),
+            # The encoder's window (voice/stt/window.py): 30 s is Whisper's own.
+            ("window_30s", {"stt_window_seconds": 0.0}),
+            ("window_15s", {"stt_window_seconds": 15.0}),
         ):
             variants[name] = over(make_engine(**overrides), silence_ms)
             print(f"variant {name}:", json.dumps(variants[name]), flush=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +17,7 @@ from voice.audio import telephone_to_model
 from voice.stt import build_engine
 from voice.stt import window as window_module
 from voice.stt.faster import FasterWhisperEngine
+from voice.stt.guard import says_it_twice
 from voice.stt.window import (
     FULL_FRAMES,
     MIN_SILENCE_FRAMES,
@@ -95,3 +99,57 @@ def test_the_encoder_sees_the_window_and_the_words_come_through(
     assert shapes and all(shape == (80, 1000) for shape in shapes)
     words = heard.text.lower()
     assert "50" in words and "euro" in words and "monat" in words, heard
+
+
+@dataclass(frozen=True)
+class _Segment:
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    tokens: list[int]
+
+
+@dataclass
+class _WindowedModel:
+    """A stand-in for the windowed WhisperModel: one text in the window, one in 30 s."""
+
+    short: _Segment
+    window: int = 1000
+    full: _Segment = _Segment("Hallo, ich rufe wegen einer Rechnung an.", -0.2, 0.01, [1] * 9)
+    calls: list[bool] = field(default_factory=list)
+
+    def transcribe(self, audio: Any, **options: Any) -> tuple[list[_Segment], None]:
+        in_full = window_module._FULL.get()
+        self.calls.append(in_full)
+        return [self.full if in_full else self.short], None
+
+
+@pytest.mark.parametrize(
+    ("short", "widened"),
+    [
+        (_Segment("Hallo, ich rufe wegen einer Rechnung an.", -0.3, 0.01, [1] * 9), False),
+        (_Segment("Hallo, ich rufe wegen einer Rechnung an.", -0.7, 0.01, [1] * 9), True),
+        (_Segment("Hallo, ich rufe wegen einer Rechnung an.", -0.3, 0.6, [1] * 9), True),
+        (_Segment("Hallo, ich rufe an. Hallo, ich rufe an.", -0.3, 0.01, [1] * 9), True),
+    ],
+    ids=["sure", "unsure", "no speech", "said twice"],
+)
+def test_a_doubtful_text_from_the_window_is_decoded_again_in_the_full_window(
+    tmp_path: Path, short: _Segment, widened: bool
+) -> None:
+    engine = FasterWhisperEngine(model="unused", cache_dir=tmp_path)
+    model = _WindowedModel(short)
+    engine._model = model  # type: ignore[assignment]
+    result = engine.transcribe(np.zeros(3 * 16000, dtype=np.float32), language="de")
+    assert model.calls == ([False, True] if widened else [False])
+    assert result.widened is widened
+    assert result.text == "Hallo, ich rufe wegen einer Rechnung an."
+    assert window_module._FULL.get() is False  # only for the second decode
+
+
+def test_a_repeated_ending_is_told_from_a_repeated_word() -> None:
+    assert says_it_twice("Hallo, ich rufe an. Hallo, ich rufe an.")
+    assert says_it_twice("Ich kann nicht, ich kann nicht")
+    assert not says_it_twice("Ja, ja, ja.")
+    assert not says_it_twice("Mein Aktenzeichen ist 2 6 0 0 0 0 1 1 7.")
+    assert not says_it_twice("")

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from voice.audio import SAMPLE_RATE
 from voice.stt.engine import LANGUAGES, SpeechError, Transcript, is_sure
-from voice.stt.guard import guarded, max_tokens
+from voice.stt.guard import guarded, max_tokens, says_it_twice
 from voice.stt.model_cache import ensure_model_dir
 from voice.stt.prompts import DOMAIN_PROMPTS, prompt_for
 from voice.stt.window import FULL_FRAMES, full_window, window_frames, windowed_model_class
@@ -132,7 +132,8 @@ class FasterWhisperEngine:
         Without a prompt the language's domain prompt primes Whisper; "" means none.
         A runaway result is decoded again carefully, then dropped (`guard.guarded`).
         The encoder sees a short window (`voice/stt/window.py`); a text from it that
-        Whisper is unsure of, or that was dropped, is decoded once more in the full one.
+        Whisper is unsure of, that was dropped or that says the same words twice in a
+        row is decoded once more in the full window.
         """
         self.load()
         assert self._model is not None
@@ -141,9 +142,13 @@ class FasterWhisperEngine:
             return Transcript("", normalise_language(language, self.languages), 0.0, 0.0)
         chosen = normalise_language(language, self.languages) or self.detect_language(samples)
         first = guarded(lambda careful: self._decode(samples, chosen, prompt, careful=careful))
-        sure = is_sure(first.avg_logprob, first.no_speech_prob)
         window = getattr(self._model, "window", FULL_FRAMES)  # none: Whisper's own model
-        if window >= FULL_FRAMES or (sure and first.discarded is None):
+        doubt = (
+            not is_sure(first.avg_logprob, first.no_speech_prob)
+            or first.discarded is not None
+            or says_it_twice(first.text)
+        )
+        if window >= FULL_FRAMES or not doubt:
             return first
         with full_window():
             second = guarded(lambda careful: self._decode(samples, chosen, prompt, careful=careful))

@@ -93,6 +93,17 @@ def longest_repeat(tokens: list[str]) -> tuple[int, int]:
     return best
 
 
+def says_it_twice(text: str, min_words: int = 3) -> bool:
+    """Tell whether a text ends in the same words twice in a row (3 words or more).
+
+    A short encoder window (voice/stt/window.py) sometimes makes Whisper write the
+    sentence again ("Hallo, ich rufe … an. Hallo, ich rufe … an."): too few words to
+    be a runaway, but the text is no longer what was said.
+    """
+    tokens = words(text)
+    return any(tokens[-2 * n : -n] == tokens[-n:] for n in range(min_words, len(tokens) // 2 + 1))
+
+
 def compression_ratio(text: str) -> float:
     """Return how many times zlib shrinks the text (Whisper's own test for loops)."""
     data = text.encode()
