@@ -267,10 +267,7 @@ async def close(*, bus: EventBus, handoff_id: int, agent: Acting, outcome: str) 
 
 
 def take_undelivered(*, db_session: Session, sender_id: str) -> list[Message]:
-    """Return agent messages the debtor's channel has not taken yet, marking them taken.
-
-    Each mark is a conditional UPDATE, so two gateways never both deliver one reply.
-    """
+    """Return agent messages the debtor's channel has not taken yet, marking them taken."""
     pending = (
         db_session.query(Message)
         .filter(
@@ -281,6 +278,14 @@ def take_undelivered(*, db_session: Session, sender_id: str) -> list[Message]:
         .order_by(Message.id)
         .all()
     )
+    return mark_delivered(db_session=db_session, pending=pending)
+
+
+def mark_delivered(*, db_session: Session, pending: list[Message]) -> list[Message]:
+    """Mark undelivered agent messages taken; return those this gateway took.
+
+    Each mark is a conditional UPDATE, so two gateways never both deliver one reply.
+    """
     now = utcnow()
     taken = []
     for message in pending:

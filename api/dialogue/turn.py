@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.dialogue.agents import message_view, take_undelivered
+from api.dialogue.agents import mark_delivered, message_view
 from domain.conversations import service as conversations_service
 from domain.conversations.models import Message
 from domain.handoffs import service as handoffs_service
@@ -58,11 +58,11 @@ def readings(window: list[Message]) -> list[tuple[str, float]]:
     return found[-TREND_MESSAGES:]
 
 
-def _sync_trail(db_session: Session, handoff: Handoff, sender: str) -> None:
+def _sync_trail(db_session: Session, handoff: Handoff, transcript: list[Message]) -> None:
     """Give an open handoff the whole mood trail of its conversation."""
     trail = [
         {**(m.data or {})["sentiment"], "message_id": m.id, "at": m.created_at.isoformat()}
-        for m in conversations_service.transcript(db_session=db_session, sender_id=sender)
+        for m in transcript
         if m.author == "debtor" and (m.data or {}).get("sentiment")
     ]
     if trail != handoff.sentiment_trail:
@@ -91,23 +91,29 @@ def begin(
         data={"sentiment": sentiment} if sentiment else None,
     )
     handoff = handoffs_service.active_for(db_session=db_session, conversation_id=sender)
-    if handoff is not None:
-        _sync_trail(db_session, handoff, sender)
-    replies = [message_view(m) for m in take_undelivered(db_session=db_session, sender_id=sender)]
+    if handoff is None:
+        # The mood window and the agent replies waiting for the debtor, in one read.
+        recent, pending = conversations_service.window(
+            db_session=db_session, sender_id=sender, limit=WINDOW_MESSAGES
+        )
+    else:
+        # The handoff's trail needs the whole transcript; the window and replies are in it.
+        whole = conversations_service.transcript(db_session=db_session, sender_id=sender)
+        _sync_trail(db_session, handoff, whole)
+        recent = whole[-WINDOW_MESSAGES:]
+        pending = [m for m in whole if m.author == "agent" and m.delivered_at is None]
+    replies = [message_view(m) for m in mark_delivered(db_session=db_session, pending=pending)]
     closed = handoff is None and conversation.state == "closed"
     if closed:
         # An agent closed the case; a new message starts over with the bot.
         conversations_service.set_state(db_session=db_session, sender_id=sender, state="bot")
-    window = conversations_service.transcript(
-        db_session=db_session, sender_id=sender, limit=WINDOW_MESSAGES
-    )
     return Turn(
         held=handoff is not None,
         closed=closed,
         language=conversation.language,
         message=message_view(message),
         agent_replies=replies,
-        readings=readings(window),
+        readings=readings(recent),
     )
 
 
@@ -129,5 +135,6 @@ def finish(db_session: Session, *, sender: str, replies: list[dict[str, Any]]) -
     # The action server may have opened a handoff during Rasa's turn: read it now.
     handoff = handoffs_service.active_for(db_session=db_session, conversation_id=sender)
     if handoff is not None:
-        _sync_trail(db_session, handoff, sender)
+        whole = conversations_service.transcript(db_session=db_session, sender_id=sender)
+        _sync_trail(db_session, handoff, whole)
     return stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -206,3 +206,26 @@ def transcript(*, db_session: Session, sender_id: str, limit: int | None = None)
         return list(db_session.scalars(stmt.order_by(Message.id)))
     latest = list(db_session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
     return latest[::-1]
+
+
+def window(
+    *, db_session: Session, sender_id: str, limit: int
+) -> tuple[list[Message], list[Message]]:
+    """Return the last `limit` messages and the agent replies not delivered yet, in one read."""
+    latest = (
+        select(Message.id)
+        .where(Message.conversation_id == sender_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    undelivered = (Message.author == "agent") & Message.delivered_at.is_(None)
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == sender_id, or_(Message.id.in_(latest), undelivered))
+        .order_by(Message.id)
+    )
+    found = list(db_session.scalars(stmt))
+    # The latest messages are the highest ids, so they close the list; older rows are
+    # undelivered agent replies.
+    pending = [m for m in found if m.author == "agent" and m.delivered_at is None]
+    return found[-limit:] if limit else [], pending
