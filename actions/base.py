@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
+from actions import conversation_state, store
 from actions.context import Turn, extract_reference
 from actions.escalation import hand_off, offer_crisis_help, safety_net
 from actions.identity import expire_identity
@@ -284,11 +284,11 @@ class QuittAction(Action):
         turn, expired = expire_identity(turn, dispatcher)
         events += expired
         if was_verified and not turn.verified:
-            await store.forget_verification(turn.sender_id)
+            await conversation_state.forget_verification(turn.sender_id)
         if self.acknowledges_mood:
             acknowledge(turn, dispatcher)
         if turn.language_detected:
-            await store.set_language(turn.sender_id, turn.channel, turn.language)
+            await conversation_state.set_language(turn.sender_id, turn.channel, turn.language)
         events += language_events(turn)
         if self.reads_in_context:
             caught = await safety_net(turn, dispatcher)

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import affordability, store
+from actions import affordability, conversation_state
 from actions.base import (
     QuittAction,
     decline_pending,
@@ -75,7 +75,7 @@ class ActionSessionStart(Action):
         # carry over; the next answer says plainly why the bot checks again.
         events: list[EventType] = [SessionStarted(), *session_carry_over(tracker.slots)]
         if tracker.get_slot("verified"):
-            await store.forget_verification(tracker.sender_id)
+            await conversation_state.forget_verification(tracker.sender_id)
         metadata = tracker.get_slot("session_started_metadata") or {}
         if metadata.get("language") in LANGUAGES:
             events.append(SlotSet("language", metadata["language"]))

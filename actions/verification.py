@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions import store
+from actions import conversation_state, store
 from actions.base import QuittAction, acknowledge, disclosure, language_events
 from actions.claims import present_claims
 from actions.context import Turn, extract_reference, now, policy_named, reference_variants
@@ -123,7 +123,7 @@ class ValidateVerifyForm(FormValidationAction):
             return []
         events = disclosure(turn, dispatcher) + language_events(turn)
         if turn.language_detected:
-            await store.set_language(turn.sender_id, turn.channel, turn.language)
+            await conversation_state.set_language(turn.sender_id, turn.channel, turn.language)
         acknowledge(turn, dispatcher)
         return events + await super().run(dispatcher, tracker, domain)
 
@@ -158,7 +158,7 @@ class ValidateVerifyForm(FormValidationAction):
     ) -> dict[str, Any] | None:
         policy = policy_named("default")
         moment = now()
-        state = await store.conversation(turn.sender_id, turn.channel)
+        state = await conversation_state.conversation(turn.sender_id, turn.channel)
         decision = verification_decision(
             failures=state.failed_verifications,
             policy=policy,
@@ -170,7 +170,7 @@ class ValidateVerifyForm(FormValidationAction):
         if decision.allowed:
             # The client used up its tries in other conversations: this one locks too,
             # and the debtor hears only what a locked conversation says.
-            await store.lock(turn.sender_id, lock_until(now=moment, policy=policy))
+            await conversation_state.lock(turn.sender_id, lock_until(now=moment, policy=policy))
             await store.audit(
                 "verification_rate_limited",
                 sender_id=turn.sender_id,
@@ -224,7 +224,7 @@ class ValidateVerifyForm(FormValidationAction):
         if record is not None and identity_matches(
             proof=proof, date_of_birth=record.date_of_birth, postcode=record.postcode
         ):
-            await store.mark_verified(
+            await conversation_state.mark_verified(
                 turn.sender_id, turn.channel, record.reference, record.debtor_id
             )
             await store.audit(
@@ -246,7 +246,9 @@ class ValidateVerifyForm(FormValidationAction):
     ) -> dict[str, Any]:
         policy = policy_named("default")
         moment = now()
-        failures = await store.record_failed_verification(turn.sender_id, turn.channel, moment)
+        failures = await conversation_state.record_failed_verification(
+            turn.sender_id, turn.channel, moment
+        )
         await limiter().record_failure(clients, sender_id=turn.sender_id, now=moment)
         decision = verification_decision(
             failures=failures, policy=policy, now=moment, locked_until=None
@@ -258,7 +260,7 @@ class ValidateVerifyForm(FormValidationAction):
             data={"failures": failures},
         )
         if not decision.allowed:
-            await store.lock(turn.sender_id, lock_until(now=moment, policy=policy))
+            await conversation_state.lock(turn.sender_id, lock_until(now=moment, policy=policy))
             await hand_off(turn, dispatcher, "verification_locked")
             return {"claim_reference": STOPPED, "identity_proof": STOPPED, "handed_off": True}
         remaining = policy.max_verification_failures - failures
@@ -284,10 +286,10 @@ class ActionVerificationDone(QuittAction):
         if not turn.language_shown and debtor_id is not None:
             # Nothing the debtor wrote showed a language (a reference, a date): the
             # language recorded for them with the claim wins over the default.
-            recorded = await store.debtor_language(int(debtor_id))
+            recorded = await conversation_state.debtor_language(int(debtor_id))
             if recorded in LANGUAGES and recorded != turn.language:
                 turn = replace(turn, language=recorded)
                 events.append(SlotSet("language", recorded))
-                await store.set_language(turn.sender_id, turn.channel, recorded)
+                await conversation_state.set_language(turn.sender_id, turn.channel, recorded)
         say(dispatcher, turn.domain, "utter_verified", turn.language)
         return events + await present_claims(turn, dispatcher, goal=turn.slot("goal"))
