@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     # Beam 5: German WER 0.65 -> 0.52 on telephone audio for ~10-20 % more CPU than greedy (1).
     stt_beam_size: int = 5
     stt_cpu_threads: int = 2
-    # faster-whisper's encoder window in seconds (voice/stt/window.py): 10 s makes a call's
-    # turn 5 times cheaper than Whisper's 30 s (0 or 30), for German WER +0.02 to 0.03.
+    # faster-whisper's encoder window in seconds (voice/stt/window.py): a call's turn in 10 s
+    # costs a fifth of Whisper's 30 s (0 or 30); unsure texts are decoded again in 30 s.
     stt_window_seconds: float = 10.0
     stt_cache_dir: Path = ROOT / "var" / "cache" / "whisper"
     # Voice line (voice/): where a handed-off call goes, how replies sound, turn-taking.

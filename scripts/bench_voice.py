@@ -16,9 +16,10 @@ one runaway loop cannot dominate a mean), exact transcripts, accuracy of the ext
 amount / date / reference, transcripts re-decoded or dropped by the runaway guard, and
 how well Whisper's confidence separates right from garbled text (the bound below which
 the gateway reads no mood). Then variants on the natural voices (greedy vs beam, int8 vs
-float32, VAD trailing silence, domain prompt) and the turn latency on the real stack
-(Rasa, actions, gateway, a local Twilio stand-in): from the caller's last speech frame
-in to the call update (the reply) out, p50 and p95. The last line is one JSON object
+float32, Whisper's 30 s and 15 s encoder windows, VAD trailing silence, domain prompt)
+and the turn latency on the real stack (Rasa, actions, gateway, a local Twilio
+stand-in): from the clip's last voiced frame in to the call update (the reply) out,
+p50 and p95. The last line is one JSON object
 with the numbers: `wer_natural_de` and `wer_natural_en` are means over the natural
 voices of each language.
 

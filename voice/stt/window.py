@@ -17,8 +17,9 @@ and at least `MIN_SILENCE_FRAMES` after the speech (up to the full window).
 
 Measured on the natural voices (README): a 10 s window alone cost German 0.03 WER
 against the full window, for a fifth of the time. The engine therefore decodes a
-transcript Whisper is unsure of once more in the full window (`full_window()`), which
-4 of 115 natural-voice utterances needed; German then lies 0.01 above the full window.
+transcript Whisper is unsure of, or that says the same words twice, once more in the
+full window (`full_window()`), which 5 of 115 natural-voice utterances needed; German
+then lies about 0.01 above the full window, English level with it.
 """
 
 from __future__ import annotations
