@@ -293,7 +293,10 @@ class QuittAction(Action):
         if self.reads_in_context:
             caught = await safety_net(turn, dispatcher)
             if caught is not None:
-                return events + caught
+                # A handoff, or a one-line check waiting for a yes: listen now, even where
+                # a rule would go on to the identity check (two questions at once, and the
+                # "yes" would be taken for a claim reference).
+                return [*events, *caught, FollowupAction("action_listen")]
         if self.needs_verification and not turn.verified:
             # Rules open the identity check for a conversation that was never verified;
             # one whose identity just expired asks for the check itself.

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from actions.claims import ActionExplainClaim
 from actions.context import choose_language
 from actions.dialogue import (
     ActionAffirm,
@@ -288,3 +289,22 @@ async def test_a_yes_naming_another_amount_is_a_new_request_not_a_promise(
     plain_yes = make_tracker(text="yes", intent="affirm", slots=slots, sender_id="plain-yes")
     await run(ActionAffirm(), plain_yes, domain)
     assert rows(Promise, idempotency_key=idempotency_key("plain-yes", pending))
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        ("I have learning difficulties and I dont understand this letter", "vulnerability"),
+        ("Die Rechnung war über 49,90. Diesen Betrag erkenne ich nicht an.", "dispute"),
+    ],
+)
+async def test_a_check_in_a_first_message_waits_for_its_answer(
+    domain: dict[str, Any], words: str, reason: str
+) -> None:
+    # Unverified, read as a question about the claim: the rule would go on to the identity
+    # check. The one-line check is the only question; the next message answers it.
+    tracker = make_tracker(text=words, intent="ask_claim_details")
+    result = await run(ActionExplainClaim(), tracker, domain)
+    assert result.slots["agent_reason"] == reason
+    assert result.followups() == ["action_listen"]
+    assert rows(Handoff, conversation_id=tracker.sender_id) == []
