@@ -234,8 +234,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"owe (you )?nothing",
             r"erkenne? (ich )?(\w+ ){0,3}nicht an",
             r"nicht anerkann?t",
-            r"(amount|bill|invoice|charge|sum|total) (is|was|seems)"
+            r"(amounts?|bill|invoice|charge|sum|total)( is| was| seems|s)"
             r" (wrong|incorrect|not (right|correct))",
+            r"(meter reading|zaehlerstand)( \w+){0,4} (wrong|falsch|way (lower|higher)"
+            r"|(viel )?(niedriger|hoeher))",
             r"(cancel+ed|gekuendigt|kuendigung)( \w+){0,10} (still|trotzdem|immer noch|weiterhin)"
             r" (charg|bill|abbuch|berechn|kassier|verlang|fordern|mahn)\w*",
         ),

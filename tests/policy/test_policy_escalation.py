@@ -274,3 +274,15 @@ def test_a_reference_that_cannot_be_read_is_no_vulnerability() -> None:
 )
 def test_more_crisis_words(text: str) -> None:
     assert [t.reason for t in detect_triggers(text)] == ["crisis"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the amounts wrong, my last meter reading was way lower than that",
+        "der Zählerstand ist falsch abgelesen",
+        "the bill is wrong",
+    ],
+)
+def test_a_wrong_amount_or_reading_is_a_dispute(text: str) -> None:
+    assert [t.reason for t in detect_triggers(text)] == ["dispute"]
